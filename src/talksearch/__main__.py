@@ -1,0 +1,3 @@
+from talksearch.cli import main
+
+main()

@@ -1,0 +1,324 @@
+"""`index`: read sources, merge and link, split into passages, embed, write a new generation.
+
+Every run rebuilds the whole index into a new generation, but reuses the
+passages and vectors of every document whose content hash is unchanged, so a
+re-run on unchanged input embeds nothing and gives the same result as a
+rebuild from scratch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import lexical, store
+from .embed import MAX_TOKENS, Embedder, WeightsCheck
+from .errors import InputError, NoSourcesError, UsageError
+from .link import link_notes, merge_talks
+from .records import Format, Note, ReadResult, Skipped, Talk
+
+if TYPE_CHECKING:
+    import numpy as np
+
+PASSAGE_VERSION = 1  # bump when passage splitting changes, to re-split everything
+HEADER_TOKENS = 64  # at most this much of a title is repeated in front of each passage
+EMBED_CHUNK = 512  # passages handed to the embedder per call (progress granularity)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One talk or note as the encoder and the lexical index see it."""
+
+    id: str
+    kind: str  # "talk" | "note"
+    title: str
+    meta: str  # title, speakers and event: always its own passage
+    text: str
+
+    @property
+    def hash(self) -> str:
+        payload = json.dumps([PASSAGE_VERSION, self.kind, self.title, self.meta, self.text])
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What an `index` run changed."""
+
+    added: dict[str, int]  # kind -> count
+    updated: dict[str, int]
+    removed: dict[str, int]
+    files: int
+    skipped: tuple[Skipped, ...]
+    passages: int
+    embedded: int  # passages embedded in this run (the rest were reused)
+    seconds: float
+    sources: tuple[str, ...] = field(default=())
+
+
+def talk_document(talk: Talk) -> Document:
+    people = ", ".join(talk.speakers)
+    meta = " — ".join(part for part in (talk.title, people, talk.event_title) if part)
+    return Document(talk.id, "talk", talk.title, meta, talk.text)
+
+
+def note_document(note: Note, talk: Talk | None) -> Document:
+    about = f" — {talk.title}" if talk else ""
+    meta = f"{note.title}{about}" + (f" — {note.context}" if note.context else "")
+    return Document(note.id, "note", note.title, meta, note.text)
+
+
+def run(
+    root: Path,
+    paths: list[Path],
+    *,
+    embedder_factory: Callable[[WeightsCheck | None], Embedder],
+    remove: list[Path] = (),
+    rebuild: bool = False,
+    format: Format | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """Add or refresh `paths` (or every known source), drop `remove`, and swap in the new index."""
+    from .readers import read_path
+
+    started = time.perf_counter()
+    progress = progress or (lambda stage, done, total: None)
+    with store.locked(root):
+        old = _Previous.load(root) if not rebuild else _Previous.empty()
+        sources = dict(old.sources)
+        for path in remove:
+            key = str(path.resolve())
+            if key not in sources:
+                raise UsageError(f"{path}: not a known source of {root}/; `talksearch sources` lists them")
+            del sources[key]
+        for path in paths:
+            sources[str(path.resolve())] = format.value if format else None
+        if not sources:
+            raise UsageError("nothing to index: give a file or directory, e.g. `talksearch index data/`")
+
+        results: dict[str, ReadResult] = {}
+        for i, (key, fmt) in enumerate(sources.items()):
+            progress("reading", i, len(sources))
+            try:
+                results[key] = read_path(Path(key), format=Format(fmt) if fmt else None)
+            except InputError as exc:
+                results[key] = ReadResult(skipped=(Skipped(key, exc.reason),), files=1)
+        skipped = tuple(s for r in results.values() for s in r.skipped)
+        files = sum(r.files for r in results.values())
+        talks = merge_talks(t for r in results.values() for t in r.talks)
+        notes = [n for r in results.values() for n in r.notes]
+        if not talks and not notes:
+            detail = f"; {skipped[0].path}: {skipped[0].reason}" if skipped else ""
+            raise NoSourcesError(f"nothing could be read from {', '.join(sources)} ({len(skipped)} files skipped{detail})")
+        links = link_notes(notes, talks)
+        by_id = {t.id: t for t in talks}
+        documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
+
+        embedder = embedder_factory(old.weights)
+        passages, vectors, embedded = _passages(documents, old, embedder, progress)
+        progress("writing", 0, 1)
+        with store.Writer(root) as writer:
+            con = writer.database()
+            _write_metadata(con, talks, notes, links, documents, passages, results, sources)
+            con.close()
+            writer.write_vectors(vectors)
+            lexical.build(writer.path / store.LEXICAL, documents)
+            counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
+                      "skipped": len(skipped)}
+            check = embedder.check  # type: ignore[attr-defined]
+            writer.commit({
+                "model": embedder.name,
+                "dimension": embedder.dimension,
+                "weights_sha256": check.sha256,
+                "weights_check": check.__dict__,
+                "precision": getattr(embedder, "precision", None),
+                "counts": counts,
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            })
+        progress("writing", 1, 1)
+
+    new_talks = {t.id: _record_hash(t) for t in talks}
+    new_notes = {n.id: _record_hash(n, links.get(n.id)) for n in notes}
+    added, updated, removed = {}, {}, {}
+    for kind, new, before in (("talks", new_talks, old.talks), ("notes", new_notes, old.notes)):
+        added[kind] = len(new.keys() - before.keys())
+        removed[kind] = len(before.keys() - new.keys())
+        updated[kind] = sum(1 for k in new.keys() & before.keys() if new[k] != before[k])
+    return Summary(added, updated, removed, files, skipped, len(passages), embedded,
+                   time.perf_counter() - started, tuple(sources))
+
+
+@dataclass
+class _Previous:
+    """What the live index knew, for reuse and for the summary."""
+
+    sources: dict[str, str | None]
+    talks: dict[str, str]  # id -> record hash
+    notes: dict[str, str]
+    passages: dict[str, list[tuple[int, str]]]  # doc hash -> [(old row, passage text)]
+    vectors: np.ndarray | None
+    weights: WeightsCheck | None
+
+    @classmethod
+    def empty(cls) -> _Previous:
+        return cls({}, {}, {}, {}, None, None)
+
+    @classmethod
+    def load(cls, root: Path) -> _Previous:
+        if not (root / store.CURRENT).is_file():
+            return cls.empty()
+        generation = store.current(root)
+        con = store.connect(generation)
+        try:
+            sources = dict(con.execute("select path, format from sources").fetchall())
+            talks = dict(con.execute("select id, record_hash from talks").fetchall())
+            notes = dict(con.execute("select id, record_hash from notes").fetchall())
+            rows = con.execute(
+                "select d.doc_hash, p.row, p.text from passages p join "
+                "(select id, doc_hash from talks union all select id, doc_hash from notes) d on d.id = p.doc_id "
+                "order by p.doc_id, p.ordinal"
+            ).fetchall()
+            total = con.execute("select count(*) from passages").fetchone()[0]
+        finally:
+            con.close()
+        passages: dict[str, list[tuple[int, str]]] = {}
+        for doc_hash, row, text in rows:
+            passages.setdefault(doc_hash, []).append((row, text))
+        index = store.read_vectors(generation, expected=total)
+        vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else None
+        check = generation.manifest.get("weights_check")
+        weights = WeightsCheck(**check) if check else None
+        return cls(sources, talks, notes, passages, vectors, weights)
+
+
+@dataclass(frozen=True)
+class _Passage:
+    doc_id: str
+    kind: str
+    ordinal: int
+    text: str
+
+
+def _passages(documents: list[Document], old: _Previous, embedder: Embedder, progress: Progress):
+    """Passages of every document, and their vectors: reused by content hash, else embedded."""
+    import numpy as np
+
+    from .text import load_sentencizer, pack, split_sentences
+
+    fresh = [d for d in documents if d.hash not in old.passages or old.vectors is None]
+    chunks: dict[str, list[str]] = {}
+    if fresh:
+        tokenizer = embedder.tokenizer  # type: ignore[attr-defined]
+        nlp = load_sentencizer()
+        batch = 256
+        for start in range(0, len(fresh), batch):
+            progress("splitting", start, len(fresh))
+            part = fresh[start : start + batch]
+            for doc, paras in zip(part, split_sentences(nlp, (d.text for d in part)), strict=True):
+                budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title])[0])
+                chunks[doc.hash] = pack(paras, budget=budget, count_tokens=tokenizer.count, offsets=tokenizer.offsets)
+        progress("splitting", len(fresh), len(fresh))
+
+    passages: list[_Passage] = []
+    sources: list[int | tuple[str, str]] = []  # old row to copy, or (header, text) to embed
+    for doc in documents:
+        reused = old.passages.get(doc.hash) if old.vectors is not None else None
+        if reused is not None:
+            for ordinal, (row, text) in enumerate(reused):
+                passages.append(_Passage(doc.id, doc.kind, ordinal, text))
+                sources.append(row)
+            continue
+        texts = [doc.meta, *chunks[doc.hash]]
+        for ordinal, text in enumerate(texts):
+            passages.append(_Passage(doc.id, doc.kind, ordinal, text))
+            sources.append(("", text) if ordinal == 0 else (_header(doc.title, embedder), text))
+
+    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
+    todo = [i for i, s in enumerate(sources) if not isinstance(s, int)]
+    copy = [i for i, s in enumerate(sources) if isinstance(s, int)]
+    if copy:
+        vectors[copy] = old.vectors[[sources[i] for i in copy]]
+    # similar lengths together: fewer padded tokens per batch
+    todo.sort(key=lambda i: len(sources[i][0]) + len(sources[i][1]))
+    for start in range(0, len(todo), EMBED_CHUNK):
+        progress("embedding", start, len(todo))
+        part = todo[start : start + EMBED_CHUNK]
+        texts = [f"{sources[i][0]}\n{sources[i][1]}" if sources[i][0] else sources[i][1] for i in part]
+        vectors[part] = embedder.embed(texts)
+    progress("embedding", len(todo), len(todo))
+    return passages, vectors, len(todo)
+
+
+def _header(title: str, embedder: Embedder) -> str:
+    """The title, cut to HEADER_TOKENS word pieces, repeated in front of each passage."""
+    offsets = embedder.tokenizer.offsets(title)  # type: ignore[attr-defined]
+    if len(offsets) <= HEADER_TOKENS:
+        return title
+    return title[: offsets[HEADER_TOKENS][0]].rstrip()
+
+
+def _record_hash(record, talk_id: str | None = None) -> str:
+    from dataclasses import asdict
+
+    payload = json.dumps([asdict(record), talk_id], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _write_metadata(con, talks, notes, links, documents, passages, results, sources) -> None:
+    import pandas as pd
+
+    from .normalize import fold
+
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    doc_hash = {d.id: d.hash for d in documents}
+
+    def insert(table: str, rows: list[dict]) -> None:
+        if rows:
+            frame = pd.DataFrame(rows)  # noqa: F841 - read by DuckDB's replacement scan
+            con.execute(f"insert into {table} by name select * from frame")
+
+    insert("sources", [{
+        "path": key, "format": fmt, "files": results[key].files, "talks": len(results[key].talks),
+        "notes": len(results[key].notes), "skipped": len(results[key].skipped),
+        "indexed": now,
+    } for key, fmt in sources.items()])
+    insert("skipped", [{"path": s.path, "reason": s.reason} for r in results.values() for s in r.skipped])
+    insert("talks", [{
+        "id": t.id, "title": t.title, "speakers": list(t.speakers), "event": t.event, "event_title": t.event_title,
+        "date": t.date, "year": int(t.date[:4]) if t.date else None, "room": t.room, "language": t.language,
+        "tags": list(t.tags), "url": t.url, "urls": list(t.urls), "related_urls": list(t.related_urls),
+        "text": t.text, "license": t.license, "group_id": t.group_id, "event_folded": fold(f"{t.event} {t.event_title}"), "doc_hash": doc_hash[t.id],
+        "record_hash": _record_hash(t),
+    } for t in talks])
+    insert("talk_sources", [{
+        "talk_id": t.id, "record_id": r.id, "source": r.source, "format": r.format.value, "title": r.title,
+        "speakers": list(r.speakers), "event_title": r.event_title, "date": r.date, "room": r.room,
+        "language": r.language, "urls": list(r.urls),
+    } for t in talks for r in t.records])
+    insert("speakers", [{"talk_id": t.id, "name": s, "folded": fold(s)} for t in talks for s in t.speakers])
+    events: dict[str, dict] = {}
+    for t in talks:
+        events.setdefault(t.event, {"slug": t.event, "title": t.event_title, "talks": 0})["talks"] += 1
+    insert("events", list(events.values()))
+    insert("notes", [{
+        "id": n.id, "title": n.title, "file": n.file, "path": n.path, "source": _source_of(n.path, sources),
+        "line_start": n.line_start, "line_end": n.line_end, "context": n.context, "text": n.text,
+        "tags": list(n.tags), "urls": list(n.urls), "talk_id": links.get(n.id), "context_folded": fold(n.context), "doc_hash": doc_hash[n.id],
+        "record_hash": _record_hash(n, links.get(n.id)),
+    } for n in notes])
+    insert("todos", [{"note_id": n.id, "line": t.line, "text": t.text, "done": t.done} for n in notes for t in n.todos])
+    insert("documents", [{"pos": i, "id": d.id, "kind": d.kind} for i, d in enumerate(documents)])
+    insert("passages", [{"row": i, "doc_id": p.doc_id, "kind": p.kind, "ordinal": p.ordinal, "text": p.text}
+                        for i, p in enumerate(passages)])
+
+
+def _source_of(path: str, sources: dict) -> str | None:
+    return next((key for key in sources if path == key or path.startswith(key.rstrip("/") + "/")), None)

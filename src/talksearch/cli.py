@@ -1,0 +1,216 @@
+"""The `talksearch` command: parse, call the library, render, map errors to exit codes.
+
+Exit codes: 0 done (also: no results), 1 input or index problem, 2 usage
+(bad option, unknown or ambiguous talk, no index yet), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import render
+from .errors import AmbiguousTalkError, TalksearchError
+from .records import Format
+
+app = typer.Typer(
+    help="Search conference talks and your notes on them, locally, by meaning.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+IndexDir = Annotated[
+    Optional[Path],
+    typer.Option("--index-dir", envvar="TALKSEARCH_INDEX", help="Index directory [default: ./indexes]."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (schema in the README).")]
+K = Annotated[int, typer.Option("-k", min=1, help="How many results.")]
+
+
+def command(*args, **kwargs):
+    """app.command, with TalksearchError and Ctrl-C turned into one line and an exit code."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def run(*a, **kw):
+            try:
+                return fn(*a, **kw)
+            except AmbiguousTalkError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                for doc_id, title in exc.candidates:
+                    typer.echo(f"  {doc_id}  {render.clean(title)}", err=True)
+                raise typer.Exit(exc.exit_code) from None
+            except TalksearchError as exc:
+                typer.echo(f"error: {render.clean(str(exc))}", err=True)
+                raise typer.Exit(exc.exit_code) from None
+            except KeyboardInterrupt:
+                typer.echo("interrupted", err=True)
+                raise typer.Exit(130) from None
+
+        return app.command(*args, **kwargs)(run)
+
+    return decorate
+
+
+def _open(index_dir: Path | None):
+    from .kb import open as open_kb
+
+    return open_kb(index_dir)
+
+
+@command()
+def index(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories to add or refresh.")] = None,
+    index_dir: IndexDir = None,
+    format: Annotated[Optional[Format], typer.Option("--format", help="Read PATHs as this format.")] = None,
+    remove: Annotated[Optional[list[Path]], typer.Option("--remove", help="Drop a known source.")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over: forget known sources.")] = False,
+    precision: Annotated[str, typer.Option(help="Encoder precision: auto, fp32 or bf16.")] = "auto",
+) -> None:
+    """Read catalogs and notes, embed their passages, and write the index.
+
+    With no PATH, refresh every known source.
+    """
+    from . import build, store
+    from .embed import SentenceTransformerEmbedder
+
+    root = store.resolve_root(index_dir)
+    with _progress() as progress:
+        result = build.run(
+            root, list(paths or []), remove=list(remove or []), rebuild=rebuild, format=format, progress=progress,
+            embedder_factory=lambda known: SentenceTransformerEmbedder(precision=precision, known=known),
+        )
+    render.summary(render.console(), result)
+
+
+@command()
+def query(
+    text: Annotated[str, typer.Argument(help="What to look for, in your own words.")],
+    k: K = 10,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many results (paging).")] = 0,
+    event: Annotated[Optional[str], typer.Option(help="Only this event (slug or title, any case or accents).")] = None,
+    speaker: Annotated[Optional[str], typer.Option(help="Only talks by this speaker (any case or accents).")] = None,
+    since: Annotated[Optional[int], typer.Option(help="Only talks from this year on.")] = None,
+    until: Annotated[Optional[int], typer.Option(help="Only talks up to this year.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="Only talks or only notes: talk|note.")] = None,
+    lang: Annotated[Optional[str], typer.Option(help="Only talks in this language (en, eng, es, ...).")] = None,
+    mode: Annotated[str, typer.Option(help="Ranking: hybrid, dense or lexical.")] = "hybrid",
+    all_recordings: Annotated[bool, typer.Option("--all-recordings", help="One row per recording.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show dense and lexical ranks per result.")] = False,
+    index_dir: IndexDir = None,
+    json: Json = False,
+) -> None:
+    """Talks and notes that match TEXT by meaning, with the passage that matched."""
+    from .errors import UsageError
+    from .search import Filters
+
+    if kind not in (None, "talk", "note"):
+        raise UsageError(f"--kind must be talk or note, not {kind!r}")
+    filters = Filters(event=event, speaker=speaker, since=since, until=until, kind=kind, lang=lang)
+    with _open(index_dir) as kb:
+        results = kb.query(text, k=k, offset=offset, filters=filters, mode=mode, all_recordings=all_recordings,
+                           explain=explain)
+    _show_hits(results, text, json, start=offset + 1)
+
+
+@command()
+def related(
+    talk: Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.")],
+    k: K = 10,
+    other_speakers: Annotated[bool, typer.Option("--other-speakers", help="Leave out talks by the same speakers.")] = False,
+    index_dir: IndexDir = None,
+    json: Json = False,
+) -> None:
+    """Talks and notes about the same thing as TALK."""
+    with _open(index_dir) as kb:
+        results = kb.related(talk, k=k, other_speakers=other_speakers)
+    _show_hits(results, "", json)
+
+
+@command()
+def show(
+    talk: Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.")],
+    index_dir: IndexDir = None,
+    json: Json = False,
+) -> None:
+    """Everything known about one talk or note: sources, recordings, notes, to-dos."""
+    with _open(index_dir) as kb:
+        info = kb.talk(talk)
+    if json:
+        render.print_json({**info.hit.to_dict(), "fields": info.fields, "source_values": info.sources,
+                           "notes": info.notes, "todos": [asdict(t) for t in info.todos]})
+    else:
+        render.detail(render.console(), info)
+
+
+@command()
+def stats(index_dir: IndexDir = None, json: Json = False) -> None:
+    """Counts by event, year, source kind and language; index size; model."""
+    with _open(index_dir) as kb:
+        info = kb.stats()
+    if json:
+        render.print_json(info)
+        return
+    out = render.console()
+    out.print(f"index {info['index']} · {info['bytes'] / 1e6:.1f} MB · model {info['model']} ({info['precision']}) "
+              f"· built {info['created']}")
+    out.print(" · ".join(f"{v} {k}" for k, v in info["counts"].items()))
+    for title, key, column in (("by source", "by_source", "source"), ("by language", "by_language", "language"),
+                               ("by year", "by_year", "year"), ("by event (top 20)", "by_event", "event")):
+        render.table(out, title, [column, "talks"], info[key][:20])
+
+
+@command()
+def sources(index_dir: IndexDir = None, json: Json = False) -> None:
+    """The sources the index reads, with their counts."""
+    with _open(index_dir) as kb:
+        rows = kb.sources()
+    if json:
+        render.print_json(rows)
+        return
+    columns = ["path", "format", "files", "talks", "notes", "skipped", "indexed"]
+    render.table(render.console(), "sources", columns, [tuple(r[c] for c in columns) for r in rows])
+
+
+def _show_hits(results, text: str, json: bool, *, start: int = 1) -> None:
+    if json:
+        render.print_json([hit.to_dict() for hit in results])
+    elif not results:
+        typer.echo("no matches")
+    else:
+        render.hits(render.console(), results, text, start=start)
+
+
+class _progress:
+    """A rich progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description:>10}"), BarColumn(), TaskProgressColumn(),
+                            TimeElapsedColumn(), console=render.console(stderr=True), transient=True)
+        self.bar.start()
+        self.tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in self.tasks:
+                self.tasks[stage] = self.bar.add_task(stage, total=total)
+            self.bar.update(self.tasks[stage], completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc_info) -> None:
+        if hasattr(self, "bar"):
+            self.bar.stop()
+
+
+def main() -> None:
+    app()

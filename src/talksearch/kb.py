@@ -1,0 +1,279 @@
+"""KnowledgeBase: the API the CLI and the notebooks share.
+
+    with talksearch.open("indexes") as kb:
+        hits = kb.query("celery retries", k=5)
+        kb.to_frame(hits)
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import store
+from .errors import AmbiguousTalkError, TalkNotFoundError, UsageError
+from .normalize import fold
+from .records import Hit, Kind, Recording, Todo
+from .search import MODES, Filters, Ranked, Searcher, snippet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .embed import Embedder
+
+MAX_CANDIDATES = 8  # candidates listed for an ambiguous reference
+
+
+@dataclass(frozen=True)
+class Detail:
+    """Everything known about one talk or note, for `show`."""
+
+    hit: Hit
+    fields: dict[str, Any]  # all metadata columns
+    sources: tuple[dict, ...]  # every source's own values
+    notes: tuple[dict, ...]  # notes linked to the talk (for a note: the talk it is about)
+    todos: tuple[Todo, ...]
+
+
+class KnowledgeBase:
+    """An open index: query it, find related talks, show one, run read-only SQL."""
+
+    def __init__(self, root: str | Path | None = None, *, embedder: Embedder | None = None) -> None:
+        self.root = store.resolve_root(root)
+        self.generation = store.current(self.root)
+        self.con = store.connect(self.generation)
+        self.searcher = Searcher(self.generation, self.con, embedder)
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    @property
+    def manifest(self) -> dict:
+        return self.generation.manifest
+
+    # -- asking ------------------------------------------------------------------------------------
+
+    def query(
+        self,
+        text: str,
+        *,
+        k: int = 10,
+        offset: int = 0,
+        filters: Filters = Filters(),
+        mode: str = "hybrid",
+        all_recordings: bool = False,
+        explain: bool = False,
+    ) -> list[Hit]:
+        """Talks and notes that match `text` by meaning and by words, best first, one row per talk."""
+        if mode not in MODES:
+            raise UsageError(f"unknown ranking mode {mode!r}: use one of {', '.join(MODES)}")
+        if k < 1 or offset < 0:
+            raise UsageError("-k must be at least 1 and --offset at least 0")
+        if not text.strip():
+            raise UsageError("the query is empty: give some words to search for")
+        ranked = self.searcher.rank(text, filters, mode=mode)
+        chosen = self._collapse(ranked.positions, offset + k, all_recordings)[offset:]
+        vector = self.searcher.embedder.embed([text])[0]
+        return [self._hit(pos, ranked, text, vector, explain=explain, all_recordings=all_recordings) for pos in chosen]
+
+    def related(self, ref: str, *, k: int = 10, other_speakers: bool = False) -> list[Hit]:
+        """The talks and notes closest to the whole text of `ref` (never `ref` itself or its recordings)."""
+        doc_id = self.resolve(ref)
+        pos = self.searcher.position[doc_id]
+        vector = self.searcher.doc_vector(pos)
+        ranked = self.searcher.dense(vector, None)
+        own = self._group_of(doc_id)
+        exclude = {p for p in ranked.positions if self._group_of(self.searcher.doc_id(p)) == own}
+        if other_speakers:
+            mine = self._speakers(doc_id)
+            exclude |= {p for p in ranked.positions if mine & self._speakers(self.searcher.doc_id(p))}
+        positions = [p for p in ranked.positions if p not in exclude]
+        chosen = self._collapse(positions, k, False)
+        return [self._hit(p, ranked, "", vector) for p in chosen]
+
+    def talk(self, ref: str) -> Detail:
+        """All there is to know about one talk or note."""
+        doc_id = self.resolve(ref)
+        pos = self.searcher.position[doc_id]
+        ranked = Ranked([pos], [1.0], {}, {})
+        hit = self._hit(pos, ranked, "", None)
+        if hit.kind is Kind.TALK:
+            fields = self._row("select * exclude (doc_hash, record_hash, event_folded) from talks where id = ?", doc_id)
+            sources = self._rows("select * exclude (talk_id) from talk_sources where talk_id = ? order by format, source", doc_id)
+            notes = self._rows("select id, title, file, line_start from notes where talk_id = ? order by id", doc_id)
+            todos = tuple(Todo(r["text"], r["done"], r["line"]) for r in self._rows(
+                "select t.* from todos t join notes n on n.id = t.note_id where n.talk_id = ? order by t.line", doc_id))
+        else:
+            fields = self._row("select * exclude (doc_hash, record_hash, context_folded) from notes where id = ?", doc_id)
+            sources = ({"source": fields["source"], "file": fields["file"], "format": "notes"},)
+            notes = tuple(self._rows("select id, title, event_title, date from talks where id = ?", fields["talk_id"]))
+            todos = hit.todos
+        return Detail(hit, fields, tuple(sources), tuple(notes), todos)
+
+    def resolve(self, ref: str) -> str:
+        """The id of the talk or note `ref` names: an id, a unique id prefix, or a title."""
+        ref = ref.strip()
+        ids = self.searcher.position
+        if ref in ids:
+            return ref
+        prefixed = [i for i in ids if i.startswith(ref)] if ref else []
+        if len(prefixed) == 1:
+            return prefixed[0]
+        if not prefixed:
+            titles = self._titles()
+            wanted = fold(ref)
+            prefixed = [i for i, t in titles.items() if t == wanted]
+            if not prefixed:
+                prefixed = [i for i, t in titles.items() if wanted and wanted in t]
+            if not prefixed:
+                close = difflib.get_close_matches(wanted, list(set(titles.values())), n=MAX_CANDIDATES, cutoff=0.75)
+                prefixed = [i for i, t in titles.items() if t in close]
+            if len({self._group_of(i) for i in prefixed}) == 1:
+                return min(prefixed)
+        if not prefixed:
+            raise TalkNotFoundError(f"no talk or note matches {ref!r}; find its id with `talksearch query {ref!r}`")
+        candidates = [(i, self._titles_raw()[i]) for i in sorted(prefixed)[:MAX_CANDIDATES]]
+        more = f" (showing {MAX_CANDIDATES} of {len(prefixed)})" if len(prefixed) > MAX_CANDIDATES else ""
+        raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:", candidates)
+
+    # -- tables ---------------------------------------------------------------------------------------
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """Run read-only SQL on the metadata (the connection is opened read-only)."""
+        return self.con.execute(query, params or []).df()
+
+    @staticmethod
+    def to_frame(hits: list[Hit]) -> pd.DataFrame:
+        """One row per hit, the columns of `--json`."""
+        import pandas as pd
+
+        return pd.DataFrame([hit.to_dict() for hit in hits])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by event, year, source kind and language; index size; model."""
+        size = sum(p.stat().st_size for p in self.generation.path.rglob("*") if p.is_file())
+
+        def pairs(sql: str) -> list[tuple]:
+            return self.con.execute(sql).fetchall()
+
+        return {
+            "index": str(self.generation.path),
+            "model": self.manifest["model"],
+            "precision": self.manifest.get("precision"),
+            "created": self.manifest.get("created"),
+            "counts": self.manifest["counts"],
+            "bytes": size,
+            "by_event": pairs("select event_title, count(*) from talks group by 1 order by 2 desc, 1"),
+            "by_year": pairs("select year, count(*) from talks group by 1 order by 1 nulls last"),
+            "by_source": pairs("select format, count(distinct talk_id) from talk_sources group by 1 order by 1")
+            + [("notes", self.manifest["counts"]["notes"])],
+            "by_language": pairs("select coalesce(language, '?'), count(*) from talks group by 1 order by 2 desc"),
+        }
+
+    def sources(self) -> list[dict]:
+        return self._rows("select * from sources order by path")
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def _rows(self, sql: str, *args) -> list[dict]:
+        cursor = self.con.execute(sql, list(args))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _row(self, sql: str, *args) -> dict:
+        return self._rows(sql, *args)[0]
+
+    @cached_property
+    def _groups(self) -> dict[str, str]:
+        return dict(self.con.execute("select id, group_id from talks").fetchall())
+
+    def _group_of(self, doc_id: str) -> str:
+        return self._groups.get(doc_id, doc_id)
+
+    @cached_property
+    def _speaker_sets(self) -> dict[str, frozenset[str]]:
+        rows = self.con.execute(
+            "select id, list(s.folded) from (select id from talks union all select talk_id from notes "
+            "where talk_id is not null) t join speakers s on s.talk_id = t.id group by id"
+        ).fetchall()
+        sets = {i: frozenset(names) for i, names in rows}
+        for note_id, talk_id in self.con.execute("select id, talk_id from notes where talk_id is not null").fetchall():
+            sets[note_id] = sets.get(talk_id, frozenset())
+        return sets
+
+    def _speakers(self, doc_id: str) -> frozenset[str]:
+        return self._speaker_sets.get(doc_id, frozenset())
+
+    def _titles_raw(self) -> dict[str, str]:
+        return dict(self.con.execute("select id, title from talks union all select id, title from notes").fetchall())
+
+    def _titles(self) -> dict[str, str]:
+        return {i: fold(t) for i, t in self._titles_raw().items()}
+
+    def _collapse(self, positions: list[int], limit: int, all_recordings: bool) -> list[int]:
+        """The first `limit` positions, keeping only the best recording of each talk."""
+        chosen, seen = [], set()
+        for pos in positions:
+            group = self._group_of(self.searcher.doc_id(pos))
+            if not all_recordings and group in seen:
+                continue
+            seen.add(group)
+            chosen.append(pos)
+            if len(chosen) == limit:
+                break
+        return chosen
+
+    def _hit(self, pos: int, ranked: Ranked, text: str, vector, *, explain: bool = False,
+             all_recordings: bool = False) -> Hit:
+        doc_id = self.searcher.doc_id(pos)
+        score = ranked.scores[ranked.positions.index(pos)] if pos in ranked.dense or pos in ranked.lexical else 1.0
+        row = self.searcher.best_passage(pos, vector) if vector is not None else None
+        passage = self._passage_text(doc_id, row)
+        explanation = None
+        if explain:
+            dense, lex = ranked.dense.get(pos), ranked.lexical.get(pos)
+            explanation = {
+                "dense_rank": dense[0] if dense else None, "dense_score": round(dense[1], 4) if dense else None,
+                "lexical_rank": lex[0] if lex else None, "lexical_score": round(lex[1], 4) if lex else None,
+                "passage": passage,
+            }
+        if doc_id in self._groups:
+            talk = self._row("select title, speakers, event_title, date, url, group_id from talks where id = ?", doc_id)
+            sources = tuple(r["source"] for r in self._rows("select source from talk_sources where talk_id = ?", doc_id))
+            recordings = tuple(Recording(**r) for r in self._rows(
+                "select id, event_title as event, date, url from talks where group_id = ? order by date, id",
+                talk["group_id"]))
+            if all_recordings:
+                recordings = tuple(r for r in recordings if r.id == doc_id)
+            return Hit(doc_id, Kind.TALK, talk["title"], tuple(talk["speakers"]), talk["event_title"], talk["date"],
+                       talk["url"], float(score), snippet(passage, text), sources, recordings, explain=explanation)
+        note = self._row(
+            "select n.title, n.file, n.path, n.line_start, n.context, n.urls, t.speakers, t.event_title, t.date "
+            "from notes n left join talks t on t.id = n.talk_id where n.id = ?", doc_id)
+        todos = tuple(Todo(r["text"], r["done"], r["line"]) for r in self._rows(
+            "select text, done, line from todos where note_id = ? order by line", doc_id))
+        return Hit(doc_id, Kind.NOTE, note["title"], tuple(note["speakers"] or ()), note["event_title"] or note["context"],
+                   note["date"], (note["urls"] or [None])[0], float(score), snippet(passage, text), (note["path"],),
+                   file=note["file"], line=note["line_start"], todos=todos, explain=explanation)
+
+    def _passage_text(self, doc_id: str, row: int | None) -> str:
+        if row is not None:
+            return self.con.execute("select text from passages where row = ?", [row]).fetchone()[0]
+        found = self.con.execute(
+            "select text from passages where doc_id = ? order by ordinal = 0, ordinal limit 1", [doc_id]).fetchone()
+        return found[0] if found else ""
+
+
+def open(root: str | Path | None = None, *, embedder: Embedder | None = None) -> KnowledgeBase:  # noqa: A001
+    """Open the index at `root` (default: $TALKSEARCH_INDEX or ./indexes); use as a context manager."""
+    return KnowledgeBase(root, embedder=embedder)
+

@@ -1,0 +1,31 @@
+"""Text folding for matching: case, accents, punctuation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and collapse punctuation to single spaces.
+
+    >>> fold("Marian Špilka!")
+    'marian spilka'
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", stripped.casefold().replace("_", " ")).strip()
+
+
+def slugify(text: str, *, max_length: int = 80) -> str:
+    """A stable, URL-safe slug: folded words joined by hyphens.
+
+    >>> slugify("Event Sourcing in production")
+    'event-sourcing-in-production'
+    """
+    slug = fold(text).replace(" ", "-")
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
+    return slug or "untitled"

@@ -1,0 +1,114 @@
+"""Read a PATH given to `index` into talk records and notes, one reader per format.
+
+    detect_format(path)                 which `Format` a file or directory holds
+    read_path(path, format=None)        everything in it, as a `ReadResult`
+
+A directory is a pyvideo data folder (`*/category.json` with `*/videos/*.json`, or one event
+folder), or else a tree of `.txt` / `.md` / `.markdown` files, each a listing or notes.
+A file that cannot be read becomes a `Skipped` with its reason; reading goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from talksearch.errors import InputError
+from talksearch.readers.files import read_text
+from talksearch.readers.listing import looks_like_listing, parse_listing
+from talksearch.readers.notes import parse_notes
+from talksearch.readers.pyvideo import is_pyvideo_dir, read_pyvideo_dir, read_video_file
+from talksearch.records import Format, Note, ReadResult, Skipped, TalkRecord
+
+__all__ = ["TEXT_SUFFIXES", "detect_format", "read_path"]
+
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})  # listing or notes files
+JSON_SUFFIX = ".json"  # a pyvideo video file
+
+
+def detect_format(path: Path) -> Format:
+    """The format of a file or directory; `InputError` if it is none talksearch reads.
+
+    A directory that is not pyvideo data is `Format.NOTES`: a tree of text files, each
+    detected on its own when read. A text file is a listing if a line opens with an
+    "[Event — Room on YYYY-MM-DD]" bracket, else notes (this reads the file).
+    """
+    if path.is_dir():
+        return Format.PYVIDEO if is_pyvideo_dir(path) else Format.NOTES
+    if not path.exists():
+        raise InputError(str(path), "no such file or directory")
+    suffix = path.suffix.lower()
+    if suffix == JSON_SUFFIX:
+        return Format.PYVIDEO
+    if suffix in TEXT_SUFFIXES:
+        return Format.LISTING if looks_like_listing(read_text(path)) else Format.NOTES
+    shown = f"'{path.suffix}' file" if path.suffix else "file without an extension"
+    raise InputError(
+        str(path), f"unknown format: {shown} (expected .json, .txt, .md, .markdown or a folder)"
+    )
+
+
+def read_path(path: Path, *, format: Format | None = None) -> ReadResult:  # noqa: A002
+    """Read every talk and note under PATH; only a missing PATH raises `InputError`."""
+    if not path.exists():
+        raise InputError(str(path), "no such file or directory")
+    root = path.absolute()
+    if root.is_dir():
+        if format is Format.PYVIDEO or (format is None and is_pyvideo_dir(root)):
+            talks, skipped, files = read_pyvideo_dir(root)
+            return ReadResult(talks=tuple(talks), skipped=tuple(skipped), files=files)
+        return _read_text_tree(root, format)
+    return _read_file(root, root.name, format)
+
+
+def _read_text_tree(root: Path, format: Format | None) -> ReadResult:  # noqa: A002
+    results = [_read_file(file, rel, format) for file, rel in _walk_text_files(root)]
+    return ReadResult(
+        talks=tuple(talk for result in results for talk in result.talks),
+        notes=tuple(note for result in results for note in result.notes),
+        skipped=tuple(skip for result in results for skip in result.skipped),
+        files=len(results),
+    )
+
+
+def _walk_text_files(root: Path) -> list[tuple[Path, str]]:
+    """(file, path relative to root) of each text file, sorted, hidden names skipped."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
+        for name in sorted(names):
+            if not name.startswith(".") and Path(name).suffix.lower() in TEXT_SUFFIXES:
+                file = Path(folder, name)
+                found.append((file, file.relative_to(root).as_posix()))
+    return found
+
+
+def _read_file(file: Path, rel: str, format: Format | None) -> ReadResult:  # noqa: A002
+    """One file as a `ReadResult` of one file: its talks or notes, or why it was skipped."""
+    talks: list[TalkRecord] = []
+    notes: list[Note] = []
+    try:
+        kind = format or _format_by_suffix(file)
+        if kind is Format.PYVIDEO:
+            talks = [read_video_file(file)]
+        else:
+            text = read_text(file)
+            if format is None and looks_like_listing(text):
+                kind = Format.LISTING
+            if kind is Format.LISTING:
+                talks = parse_listing(text, source=str(file))
+            else:
+                notes = parse_notes(text, file=rel, path=str(file))
+    except InputError as error:
+        return ReadResult(skipped=(Skipped(error.path, error.reason),), files=1)
+    return ReadResult(talks=tuple(talks), notes=tuple(notes), files=1)
+
+
+def _format_by_suffix(file: Path) -> Format:
+    """PYVIDEO for .json, NOTES for text files (a listing is told by its content)."""
+    suffix = file.suffix.lower()
+    if suffix == JSON_SUFFIX:
+        return Format.PYVIDEO
+    if suffix in TEXT_SUFFIXES:
+        return Format.NOTES
+    return detect_format(file)  # raises the "unknown format" error

@@ -1,0 +1,117 @@
+"""Helpers shared by the readers: decoding a file's bytes, and cleaning talk text.
+
+Every reader gets its text through `read_text`, so all formats agree on what an
+unreadable file is and say so with the same `InputError` reasons:
+
+    "empty file"                                  nothing but whitespace
+    "binary file, not text"                       NUL bytes in the first 8 KB, no UTF-16 BOM
+    "not UTF-8 text (decode error at byte N)"     N is the 0-based offset of the bad byte
+    "cannot read: <OS error>"                     permissions, a directory named like a file...
+
+A UTF-8 or UTF-16 BOM is honoured; newlines become "\\n"; text is Unicode NFC.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+from talksearch.errors import InputError
+
+SNIFF_BYTES = 8192  # how much of a file is searched for NUL bytes
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+# Licence boilerplate that conference exports append to descriptions (EuroPython 2018-2024,
+# Swiss Python Summit): the sentence, and EuroPython's release-agreement line after it.
+_LICENSE_START = re.compile(
+    r"(?<!\S)(?:This work is licensed under a Creative Commons"
+    r"|License: This (?:video|work) is licensed under"
+    r"|Licensed as Creative Commons)"
+)
+_LICENSE_TAIL = re.compile(r"[^\n]*(?:\s*Please see our speaker release agreement[^\n]*)?\s*")
+_TRAILING_RULES = re.compile(r"(?:\s*-{3,})+\s*$")  # "---" separators left before the licence
+_URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+")
+_URL_TRAILING = ".,;:!?*'\""
+
+
+def read_text(path: Path) -> str:
+    """The decoded, newline- and NFC-normalised text of a file; `InputError` if it isn't text."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(str(path), f"cannot read: {error.strerror or error}") from None
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """Decode a text file's bytes (BOM-aware, else strict UTF-8) and normalise it."""
+    if not data.strip():
+        raise InputError(path, "empty file")
+    if data.startswith(codecs.BOM_UTF8):
+        text = _decode(data[len(codecs.BOM_UTF8) :], "utf-8", path, offset=len(codecs.BOM_UTF8))
+    elif data.startswith(_UTF16_BOMS):
+        text = _decode(data, "utf-16", path)
+    elif b"\x00" in data[:SNIFF_BYTES]:
+        raise InputError(path, "binary file, not text")
+    else:
+        text = _decode(data, "utf-8", path)
+    text = normalize_text(text)
+    if not text.strip():
+        raise InputError(path, "empty file")
+    return text
+
+
+def _decode(data: bytes, encoding: str, path: str, *, offset: int = 0) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        name = "UTF-8" if encoding == "utf-8" else "UTF-16"
+        raise InputError(
+            path, f"not {name} text (decode error at byte {error.start + offset})"
+        ) from None
+
+
+def normalize_text(text: str) -> str:
+    """Newlines as "\\n" and Unicode NFC."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def cut_license(text: str) -> tuple[str, str | None]:
+    """Split trailing licence boilerplate off a text: (text without it, licence or None).
+
+    >>> cut_license("Talk about X. --- This work is licensed under a Creative Commons "
+    ...             "Attribution 4.0 International License")
+    ('Talk about X.', 'This work is licensed under a Creative Commons Attribution 4.0 International License')
+    """
+    for match in _LICENSE_START.finditer(text):
+        tail = _LICENSE_TAIL.match(text, match.end())
+        if tail is not None and tail.end() == len(text):
+            license_text = " ".join(text[match.start() :].split())
+            head = _TRAILING_RULES.sub("", text[: match.start()]).rstrip()
+            return head, license_text
+    return text, None
+
+
+def find_urls(text: str) -> tuple[str, ...]:
+    """The http(s) URLs in a text, in order, each once, without trailing punctuation."""
+    return unique(_trim_url(match.group()) for match in _URL.finditer(text))
+
+
+def _trim_url(url: str) -> str:
+    """Drop sentence punctuation after a URL, and a ")" that closes prose, not the URL."""
+    while True:
+        url = url.rstrip(_URL_TRAILING)
+        if url.endswith(")") and url.count(")") > url.count("("):
+            url = url[:-1]
+            continue
+        return url
+
+
+def unique(items: Iterable[str]) -> tuple[str, ...]:
+    """Non-empty items in first-seen order, duplicates dropped."""
+    return tuple(dict.fromkeys(item for item in items if item))

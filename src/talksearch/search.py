@@ -1,0 +1,252 @@
+"""`query` and `related`: filter in DuckDB, rank densely and lexically, fuse, group into hits.
+
+Every ranker returns `(positions, scores)` over documents (`documents.pos`),
+best first, so hybrid ranking is composition: `fuse_rrf(dense, lexical)`.
+Recordings of one talk at several events collapse into one hit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from . import lexical, store
+from .normalize import fold
+
+if TYPE_CHECKING:
+    import duckdb
+    import numpy as np
+
+    from .embed import Embedder
+
+RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.)
+DENSE_DEPTH = 2000  # passages fetched from FAISS before grouping into documents
+LEXICAL_DEPTH = 1000  # documents kept from BM25
+MODES = ("hybrid", "dense", "lexical")
+
+_ISO3 = {"en": "eng", "es": "spa", "fr": "fra", "de": "deu", "it": "ita", "pt": "por", "ru": "rus", "ja": "jpn",
+         "ko": "kor", "zh": "zho", "pl": "pol", "nl": "nld", "cs": "ces", "uk": "ukr"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied before ranking, so `k` results come back whenever `k` match."""
+
+    event: str | None = None
+    speaker: str | None = None
+    since: int | None = None
+    until: int | None = None
+    kind: str | None = None  # "talk" | "note"
+    lang: str | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in self.__dict__.values())
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A ranking of documents with the parts that produced it, for hits and --explain."""
+
+    positions: list[int]
+    scores: list[float]
+    dense: dict[int, tuple[int, float, int]]  # pos -> (rank, score, best passage row)
+    lexical: dict[int, tuple[int, float]]  # pos -> (rank, score)
+
+
+def fuse_rrf(*rankings: tuple[Sequence[int], Sequence[float]], k: int = RRF_K) -> tuple[list[int], list[float]]:
+    """Reciprocal-rank fusion: sum of 1 / (k + rank) over the rankings a document appears in, scaled to 0..1."""
+    fused: dict[int, float] = {}
+    for positions, _ in rankings:
+        for rank, pos in enumerate(positions, start=1):
+            fused[pos] = fused.get(pos, 0.0) + 1.0 / (k + rank)
+    order = sorted(fused, key=lambda pos: (-fused[pos], pos))
+    best = len(rankings) / (k + 1)  # first in every ranking: reported as 1.0
+    return order, [fused[pos] / best for pos in order]
+
+
+class Searcher:
+    """Ranks the documents of one index generation."""
+
+    def __init__(self, generation: store.Generation, con: duckdb.DuckDBPyConnection, embedder: Embedder | None) -> None:
+        self.generation = generation
+        self.con = con
+        self._embedder = embedder
+
+    @cached_property
+    def _documents(self) -> tuple[list[str], list[str]]:
+        rows = self.con.execute("select id, kind from documents order by pos").fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        return {doc_id: pos for pos, doc_id in enumerate(self._documents[0])}
+
+    def doc_id(self, pos: int) -> str:
+        return self._documents[0][pos]
+
+    @cached_property
+    def _passage_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Document position and ordinal of every passage row."""
+        import numpy as np
+
+        rows = self.con.execute(
+            "select d.pos, p.ordinal from passages p join documents d on d.id = p.doc_id order by p.row"
+        ).fetchall()
+        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        return table[:, 0].copy(), table[:, 1].copy()
+
+    @property
+    def _passage_doc(self) -> np.ndarray:
+        return self._passage_table[0]
+
+    @cached_property
+    def vectors(self):
+        return store.read_vectors(self.generation, expected=len(self._passage_doc))
+
+    @cached_property
+    def bm25(self):
+        return lexical.load(self.generation.lexical)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from .embed import SentenceTransformerEmbedder, WeightsCheck
+
+            check = self.generation.manifest.get("weights_check")
+            self._embedder = SentenceTransformerEmbedder(known=WeightsCheck(**check) if check else None)
+        return self._embedder
+
+    # -- filters -------------------------------------------------------------------------------------------
+
+    def allowed(self, filters: Filters) -> set[int] | None:
+        """Document positions that pass the filters (None: no filter, everything passes)."""
+        if not filters:
+            return None
+        talk_sql, talk_args = ["select id from talks t where true"], []
+        note_sql, note_args = ["select n.id from notes n left join talks t on t.id = n.talk_id where true"], []
+        if filters.event:
+            talk_sql.append("and t.event_folded like ?")
+            talk_args.append(f"%{fold(filters.event)}%")
+            note_sql.append("and (t.event_folded like ? or n.context_folded like ?)")
+            note_args += [f"%{fold(filters.event)}%"] * 2
+        if filters.speaker:
+            clause = "and exists (select 1 from speakers s where s.talk_id = t.id and s.folded like ?)"
+            talk_sql.append(clause)
+            note_sql.append(clause)
+            talk_args.append(f"%{fold(filters.speaker)}%")
+            note_args.append(f"%{fold(filters.speaker)}%")
+        if filters.since is not None:
+            talk_sql.append("and t.year >= ?")
+            talk_args.append(filters.since)
+            note_sql.append("and false")  # notes carry no date
+        if filters.until is not None:
+            talk_sql.append("and t.year <= ?")
+            talk_args.append(filters.until)
+            note_sql.append("and false")
+        if filters.lang:
+            code = _ISO3.get(filters.lang.lower(), filters.lang.lower())
+            talk_sql.append("and t.language = ?")
+            talk_args.append(code)
+            if code != "eng":
+                note_sql.append("and false")
+        ids: list[str] = []
+        if filters.kind in (None, "talk"):
+            ids += [r[0] for r in self.con.execute(" ".join(talk_sql), talk_args).fetchall()]
+        if filters.kind in (None, "note"):
+            ids += [r[0] for r in self.con.execute(" ".join(note_sql), note_args).fetchall()]
+        return {self.position[i] for i in ids}
+
+    # -- rankers ---------------------------------------------------------------------------------------
+
+    def dense(self, vector: np.ndarray, allowed: set[int] | None, depth: int = DENSE_DEPTH) -> Ranked:
+        """Documents by their best passage's cosine to `vector`."""
+        import faiss
+        import numpy as np
+
+        params = None
+        if allowed is not None:
+            rows = np.flatnonzero(np.isin(self._passage_doc, np.fromiter(allowed, dtype=np.int64)))
+            if not len(rows):
+                return Ranked([], [], {}, {})
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+        depth = min(depth, self.vectors.ntotal)
+        if depth == 0:
+            return Ranked([], [], {}, {})
+        scores, rows = self.vectors.search(vector.reshape(1, -1).astype(np.float32), depth, params=params)
+        best: dict[int, tuple[float, int]] = {}
+        for score, row in zip(scores[0], rows[0], strict=True):
+            if row < 0:
+                continue
+            pos = int(self._passage_doc[row])
+            if pos not in best:
+                best[pos] = (float(score), int(row))
+        positions = list(best)  # FAISS returns best first, so first sight is the best passage
+        dense = {pos: (rank, best[pos][0], best[pos][1]) for rank, pos in enumerate(positions, start=1)}
+        return Ranked(positions, [best[p][0] for p in positions], dense, {})
+
+    def lexical(self, query: str, allowed: set[int] | None, depth: int = LEXICAL_DEPTH) -> Ranked:
+        import numpy as np
+
+        scores = lexical.scores(self.bm25, query)
+        if allowed is not None:
+            mask = np.zeros(len(scores), dtype=bool)
+            mask[list(allowed)] = True
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores, kind="stable")[:depth]
+        top = [int(p) for p in top if scores[p] > 0]
+        lex = {pos: (rank, float(scores[pos])) for rank, pos in enumerate(top, start=1)}
+        return Ranked(top, [float(scores[p]) for p in top], {}, lex)
+
+    def rank(self, query: str, filters: Filters = Filters(), *, mode: str = "hybrid") -> Ranked:
+        allowed = self.allowed(filters)
+        dense = self.dense(self.embedder.embed([query])[0], allowed) if mode != "lexical" else Ranked([], [], {}, {})
+        lex = self.lexical(query, allowed) if mode != "dense" else Ranked([], [], {}, {})
+        if mode == "dense":
+            return dense
+        if mode == "lexical":
+            return lex
+        positions, scores = fuse_rrf((dense.positions, dense.scores), (lex.positions, lex.scores))
+        return Ranked(positions, scores, dense.dense, lex.lexical)
+
+    def doc_vector(self, pos: int) -> np.ndarray:
+        """A document's whole text as one vector: the normalised mean of its passages."""
+        import numpy as np
+
+        rows = np.flatnonzero(self._passage_doc == pos)
+        vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows])
+        mean = vectors.mean(axis=0)
+        return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+    def best_passage(self, pos: int, vector: np.ndarray) -> int:
+        """The row of the document's text passage closest to `vector` (its title line if it has no text)."""
+        import numpy as np
+
+        rows = np.flatnonzero(self._passage_doc == pos)
+        content = rows[self._passage_table[1][rows] > 0]
+        rows = content if len(content) else rows
+        vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows])
+        return int(rows[int(np.argmax(vectors @ vector))])
+
+
+_WORD = re.compile(r"\w+")
+
+
+def snippet(text: str, query: str, *, width: int = 240) -> str:
+    """About `width` characters of `text`, starting near the first query word it contains."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    words = {fold(w) for w in _WORD.findall(query) if len(w) > 2}
+    start = 0
+    for match in _WORD.finditer(text):
+        if fold(match.group()) in words:
+            start = max(0, match.start() - width // 4)
+            break
+    if start:
+        start = text.find(" ", start) + 1
+    cut = text[start : start + width]
+    cut = cut.rsplit(" ", 1)[0] if start + width < len(text) else cut
+    return ("…" if start else "") + cut + ("…" if start + width < len(text) else "")

@@ -1,0 +1,228 @@
+"""The only code that touches the index directory.
+
+Layout of an index directory (default `indexes/`):
+
+    CURRENT             name of the live generation, replaced atomically
+    .lock               held (flock) by the one `index` run allowed at a time
+    gen-<stamp>/        one complete index:
+        manifest.json   model, weights hash, dimension, counts, version, created
+        meta.duckdb     talks, speakers, events, sources, passages, notes, todos, ...
+        passages.faiss  normalised passage vectors, row i = passages.row i
+        lexical/        bm25s index over talk and note documents
+    .tmp-<stamp>/       a generation being written (removed if a run dies)
+
+A run writes a whole new generation into `.tmp-*`, renames it to `gen-*` and
+then replaces CURRENT: readers see the old index or the new one, never a mix.
+The previous generation is kept until the next run, so queries that opened it
+just before the swap finish undisturbed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .errors import IndexDamagedError, IndexLockedError, IndexMissingError
+
+if TYPE_CHECKING:
+    import duckdb
+    import numpy as np
+
+INDEX_FORMAT = 1  # bump when the layout or schema changes
+ENV_INDEX = "TALKSEARCH_INDEX"
+DEFAULT_INDEX = "indexes"
+CURRENT = "CURRENT"
+LOCK = ".lock"
+MANIFEST = "manifest.json"
+DATABASE = "meta.duckdb"
+VECTORS = "passages.faiss"
+LEXICAL = "lexical"
+
+SCHEMA = """
+create table sources (path varchar primary key, format varchar, files integer, talks integer,
+    notes integer, skipped integer, indexed varchar);
+create table skipped (path varchar, reason varchar);
+create table events (slug varchar primary key, title varchar, talks integer);
+create table talks (id varchar primary key, title varchar, speakers varchar[], event varchar,
+    event_title varchar, date varchar, year integer, room varchar, language varchar, tags varchar[],
+    url varchar, urls varchar[], related_urls varchar[], text varchar, license varchar,
+    group_id varchar, event_folded varchar, doc_hash varchar, record_hash varchar);
+create table talk_sources (talk_id varchar, record_id varchar, source varchar, format varchar,
+    title varchar, speakers varchar[], event_title varchar, date varchar, room varchar,
+    language varchar, urls varchar[]);
+create table speakers (talk_id varchar, name varchar, folded varchar);
+create table notes (id varchar primary key, title varchar, file varchar, path varchar, source varchar,
+    line_start integer, line_end integer, context varchar, text varchar, tags varchar[],
+    urls varchar[], talk_id varchar, context_folded varchar, doc_hash varchar, record_hash varchar);
+create table todos (note_id varchar, line integer, text varchar, done boolean);
+create table documents (pos integer primary key, id varchar, kind varchar);
+create table passages ("row" integer primary key, doc_id varchar, kind varchar, ordinal integer,
+    text varchar);
+"""
+
+
+def resolve_root(path: str | os.PathLike | None = None) -> Path:
+    """The index directory: the argument, else $TALKSEARCH_INDEX, else ./indexes."""
+    return Path(path or os.environ.get(ENV_INDEX) or DEFAULT_INDEX)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One complete index on disk."""
+
+    path: Path
+    manifest: dict
+
+    @property
+    def database(self) -> Path:
+        return self.path / DATABASE
+
+    @property
+    def vectors(self) -> Path:
+        return self.path / VECTORS
+
+    @property
+    def lexical(self) -> Path:
+        return self.path / LEXICAL
+
+
+def current(root: Path) -> Generation:
+    """The live generation; IndexMissingError if none was built, IndexDamagedError if it is broken."""
+    pointer = root / CURRENT
+    if not pointer.is_file():
+        raise IndexMissingError(f"no index at {root}/: build one with `talksearch index PATH` (e.g. `talksearch index data/`)")
+    path = root / pointer.read_text().strip()
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise IndexDamagedError(f"{path / MANIFEST}: unreadable manifest ({exc}); re-index with `talksearch index --rebuild`") from exc
+    if manifest.get("format") != INDEX_FORMAT:
+        raise IndexDamagedError(
+            f"{path}: index format {manifest.get('format')} is not {INDEX_FORMAT} (built by talksearch "
+            f"{manifest.get('talksearch_version')}); re-index with `talksearch index --rebuild`"
+        )
+    for name in (DATABASE, VECTORS):
+        if not (path / name).is_file():
+            raise IndexDamagedError(f"{path / name}: missing; re-index with `talksearch index --rebuild`")
+    return Generation(path, manifest)
+
+
+def connect(generation: Generation) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    try:
+        return duckdb.connect(str(generation.database), read_only=True)
+    except duckdb.Error as exc:
+        raise IndexDamagedError(f"{generation.database}: {exc}; re-index with `talksearch index --rebuild`") from exc
+
+
+def read_vectors(generation: Generation, *, expected: int):
+    """The FAISS index, checked against the number of passages DuckDB holds."""
+    import faiss
+
+    try:
+        index = faiss.read_index(str(generation.vectors))
+    except RuntimeError as exc:
+        raise IndexDamagedError(f"{generation.vectors}: unreadable ({str(exc).splitlines()[0]}); re-index with `talksearch index --rebuild`") from exc
+    if index.ntotal != expected or index.d != generation.manifest.get("dimension"):
+        raise IndexDamagedError(
+            f"{generation.vectors}: holds {index.ntotal} vectors of {index.d} dims, the metadata says "
+            f"{expected} of {generation.manifest.get('dimension')}; re-index with `talksearch index --rebuild`"
+        )
+    return index
+
+
+@contextlib.contextmanager
+def locked(root: Path):
+    """Hold the index's write lock; IndexLockedError if another run holds it."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexLockedError(f"{root}/: another `talksearch index` run is writing this index; wait for it to finish") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class Writer:
+    """Writes one new generation; `commit()` swaps it in, leaving the block without it discards it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+        self.path = root / f".tmp-{self.stamp}"
+
+    def __enter__(self) -> Writer:
+        remove_stale(self.root)
+        self.path.mkdir(parents=True)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.path.exists():
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def database(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        con = duckdb.connect(str(self.path / DATABASE))
+        con.execute(SCHEMA)
+        return con
+
+    def write_vectors(self, vectors: np.ndarray) -> None:
+        import faiss
+
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        if len(vectors):
+            index.add(vectors)
+        faiss.write_index(index, str(self.path / VECTORS))
+
+    def commit(self, manifest: dict) -> Path:
+        manifest = {"format": INDEX_FORMAT, "talksearch_version": __version__, **manifest}
+        _write_atomic(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+        _fsync_dir(self.path)
+        final = self.root / f"gen-{self.stamp}"
+        os.rename(self.path, final)
+        _write_atomic(self.root / CURRENT, final.name + "\n")
+        _fsync_dir(self.root)
+        return final
+
+
+def remove_stale(root: Path) -> None:
+    """Delete leftovers of killed runs and generations older than the previous one (lock held)."""
+    live = (root / CURRENT).read_text().strip() if (root / CURRENT).is_file() else None
+    generations = sorted(p for p in root.glob("gen-*") if p.is_dir())
+    keep = {live}
+    older = [g.name for g in generations if g.name != live and (live is None or g.name < live)]
+    if older:
+        keep.add(older[-1])  # the previous generation, for queries still reading it
+    for path in [*root.glob(".tmp-*"), *generations]:
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

