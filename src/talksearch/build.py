@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,7 +114,15 @@ def run(
         skipped = tuple(s for r in results.values() for s in r.skipped)
         files = sum(r.files for r in results.values())
         talks = merge_talks(t for r in results.values() for t in r.talks)
-        notes = [n for r in results.values() for n in r.notes]
+        # the same notes file under two sources is one note: the first source's
+        unique = {n.id: n for r in reversed(results.values()) for n in r.notes}
+        notes = [unique[note_id] for note_id in sorted(unique)]
+        given = [str(p.resolve()) for p in paths]
+        if given and not any(results[key].talks or results[key].notes for key in given):
+            skipped_now = [s for key in given for s in results[key].skipped]
+            detail = f"; {skipped_now[0].path}: {skipped_now[0].reason}" if skipped_now else ""
+            raise NoSourcesError(f"nothing could be read from {', '.join(map(str, paths))} "
+                                 f"({len(skipped_now)} files skipped{detail}); the index is unchanged")
         if not talks and not notes:
             detail = f"; {skipped[0].path}: {skipped[0].reason}" if skipped else ""
             raise NoSourcesError(f"nothing could be read from {', '.join(sources)} ({len(skipped)} files skipped{detail})")
@@ -141,7 +149,7 @@ def run(
                 "weights_check": check.__dict__,
                 "precision": getattr(embedder, "precision", None),
                 "counts": counts,
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
             })
         progress("writing", 1, 1)
 
@@ -277,7 +285,7 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
 
     from .normalize import fold
 
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     doc_hash = {d.id: d.hash for d in documents}
 
     def insert(table: str, rows: list[dict]) -> None:
@@ -295,7 +303,8 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
         "id": t.id, "title": t.title, "speakers": list(t.speakers), "event": t.event, "event_title": t.event_title,
         "date": t.date, "year": int(t.date[:4]) if t.date else None, "room": t.room, "language": t.language,
         "tags": list(t.tags), "url": t.url, "urls": list(t.urls), "related_urls": list(t.related_urls),
-        "text": t.text, "license": t.license, "group_id": t.group_id, "event_folded": fold(f"{t.event} {t.event_title}"), "doc_hash": doc_hash[t.id],
+        "text": t.text, "license": t.license, "group_id": t.group_id, "doc_hash": doc_hash[t.id],
+        "event_folded": fold(f"{t.event} {t.event_title}"),
         "record_hash": _record_hash(t),
     } for t in talks])
     insert("talk_sources", [{
@@ -311,7 +320,8 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
     insert("notes", [{
         "id": n.id, "title": n.title, "file": n.file, "path": n.path, "source": _source_of(n.path, sources),
         "line_start": n.line_start, "line_end": n.line_end, "context": n.context, "text": n.text,
-        "tags": list(n.tags), "urls": list(n.urls), "talk_id": links.get(n.id), "context_folded": fold(n.context), "doc_hash": doc_hash[n.id],
+        "tags": list(n.tags), "urls": list(n.urls), "talk_id": links.get(n.id), "doc_hash": doc_hash[n.id],
+        "context_folded": fold(n.context),
         "record_hash": _record_hash(n, links.get(n.id)),
     } for n in notes])
     insert("todos", [{"note_id": n.id, "line": t.line, "text": t.text, "done": t.done} for n in notes for t in n.todos])

@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .errors import ModelError
+from .errors import ModelError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -115,6 +115,20 @@ class Tokenizer:
         return list(self._tok.encode(text, add_special_tokens=False).offsets)
 
 
+@cache
+def _load_model(directory: str):
+    """One loaded model per process, shared by every embedder on the same (verified) files."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    model = SentenceTransformer(directory, device="cpu", local_files_only=True)
+    model.max_seq_length = MAX_TOKENS
+    return model
+
+
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 through sentence-transformers, loaded on first use."""
 
@@ -123,7 +137,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, *, precision: str = "auto", known: WeightsCheck | None = None) -> None:
         if precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+            raise UsageError(f"--precision must be auto, fp32 or bf16, not {precision!r}")
         self.directory = model_dir()
         self.check = verify_weights(self.directory, known=known)
         self.precision = ("bf16" if cpu_has_bf16() else "fp32") if precision == "auto" else precision
@@ -132,19 +146,9 @@ class SentenceTransformerEmbedder:
     def tokenizer(self) -> Tokenizer:
         return Tokenizer(self.directory)
 
-    @cached_property
+    @property
     def _model(self):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-        model = SentenceTransformer(str(self.directory), device="cpu", local_files_only=True)
-        model.max_seq_length = MAX_TOKENS
-        return model
+        return _load_model(str(self.directory))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         import numpy as np

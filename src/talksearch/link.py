@@ -68,7 +68,7 @@ def _assign_groups(talks: list[Talk]) -> None:
         title = fold(talk.title)
         if talk.speakers and title and not _SESSION_LABEL.match(title):
             groups[(title, tuple(sorted(fold(s) for s in talk.speakers)))].append(i)
-    for i, talk in enumerate(talks):
+    for talk in talks:
         object.__setattr__(talk, "group_id", talk.id)
     for members in groups.values():
         group_id = min(talks[i].id for i in members)

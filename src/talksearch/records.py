@@ -11,7 +11,7 @@ import enum
 from dataclasses import asdict, dataclass, field
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     """Input formats talksearch can read."""
 
     PYVIDEO = "pyvideo"
@@ -19,7 +19,7 @@ class Format(str, enum.Enum):
     NOTES = "notes"
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     """What a search result is."""
 
     TALK = "talk"

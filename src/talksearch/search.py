@@ -235,18 +235,24 @@ _WORD = re.compile(r"\w+")
 
 
 def snippet(text: str, query: str, *, width: int = 240) -> str:
-    """About `width` characters of `text`, starting near the first query word it contains."""
+    """About `width` characters of `text`: the window holding the most distinct query words."""
     text = " ".join(text.split())
     if len(text) <= width:
         return text
-    words = {fold(w) for w in _WORD.findall(query) if len(w) > 2}
-    start = 0
-    for match in _WORD.finditer(text):
-        if fold(match.group()) in words:
-            start = max(0, match.start() - width // 4)
-            break
+    words = {fold(w) for w in _WORD.findall(query) if len(w) > 1}
+    found = [(m.start(), fold(m.group())) for m in _WORD.finditer(text) if fold(m.group()) in words]
+    # a word the text repeats says less about where the match is than one it uses once
+    weight = {w: 1 / sum(1 for _, x in found if x == w) for _, w in found}
+    start, best = 0, 0.0
+    for i, (position, _) in enumerate(found):
+        window_start = max(0, position - width // 5)
+        score = sum(weight[w] for w in {w for p, w in found[i:] if p < window_start + width})
+        if score > best:
+            start, best = window_start, score
     if start:
-        start = text.find(" ", start) + 1
-    cut = text[start : start + width]
-    cut = cut.rsplit(" ", 1)[0] if start + width < len(text) else cut
-    return ("…" if start else "") + cut + ("…" if start + width < len(text) else "")
+        start = text.find(" ", start) + 1 if text.find(" ", start) >= 0 else start
+    end = start + width
+    cut = text[start:end]
+    if end < len(text):
+        cut = cut.rsplit(" ", 1)[0]
+    return ("…" if start else "") + cut + ("…" if end < len(text) else "")

@@ -45,6 +45,7 @@ MANIFEST = "manifest.json"
 DATABASE = "meta.duckdb"
 VECTORS = "passages.faiss"
 LEXICAL = "lexical"
+REINDEX = "re-index with `talksearch index --rebuild`"
 
 SCHEMA = """
 create table sources (path varchar primary key, format varchar, files integer, talks integer,
@@ -103,15 +104,15 @@ def current(root: Path) -> Generation:
     try:
         manifest = json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
-        raise IndexDamagedError(f"{path / MANIFEST}: unreadable manifest ({exc}); re-index with `talksearch index --rebuild`") from exc
+        raise IndexDamagedError(f"{path / MANIFEST}: unreadable manifest ({exc}); {REINDEX}") from exc
     if manifest.get("format") != INDEX_FORMAT:
         raise IndexDamagedError(
             f"{path}: index format {manifest.get('format')} is not {INDEX_FORMAT} (built by talksearch "
-            f"{manifest.get('talksearch_version')}); re-index with `talksearch index --rebuild`"
+            f"{manifest.get('talksearch_version')}); {REINDEX}"
         )
     for name in (DATABASE, VECTORS):
         if not (path / name).is_file():
-            raise IndexDamagedError(f"{path / name}: missing; re-index with `talksearch index --rebuild`")
+            raise IndexDamagedError(f"{path / name}: missing; {REINDEX}")
     return Generation(path, manifest)
 
 
@@ -121,7 +122,7 @@ def connect(generation: Generation) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(generation.database), read_only=True)
     except duckdb.Error as exc:
-        raise IndexDamagedError(f"{generation.database}: {exc}; re-index with `talksearch index --rebuild`") from exc
+        raise IndexDamagedError(f"{generation.database}: {exc}; {REINDEX}") from exc
 
 
 def read_vectors(generation: Generation, *, expected: int):
@@ -131,11 +132,12 @@ def read_vectors(generation: Generation, *, expected: int):
     try:
         index = faiss.read_index(str(generation.vectors))
     except RuntimeError as exc:
-        raise IndexDamagedError(f"{generation.vectors}: unreadable ({str(exc).splitlines()[0]}); re-index with `talksearch index --rebuild`") from exc
+        reason = str(exc).splitlines()[0]
+        raise IndexDamagedError(f"{generation.vectors}: unreadable ({reason}); {REINDEX}") from exc
     if index.ntotal != expected or index.d != generation.manifest.get("dimension"):
         raise IndexDamagedError(
             f"{generation.vectors}: holds {index.ntotal} vectors of {index.d} dims, the metadata says "
-            f"{expected} of {generation.manifest.get('dimension')}; re-index with `talksearch index --rebuild`"
+            f"{expected} of {generation.manifest.get('dimension')}; {REINDEX}"
         )
     return index
 
@@ -148,7 +150,9 @@ def locked(root: Path):
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise IndexLockedError(f"{root}/: another `talksearch index` run is writing this index; wait for it to finish") from exc
+            raise IndexLockedError(
+                f"{root}/: another `talksearch index` run is writing this index; wait for it to finish"
+            ) from exc
         try:
             yield
         finally:

@@ -72,12 +72,14 @@ def _read_text_tree(root: Path, format: Format | None) -> ReadResult:  # noqa: A
 
 
 def _walk_text_files(root: Path) -> list[tuple[Path, str]]:
-    """(file, path relative to root) of each text file, sorted, hidden names skipped."""
+    """(file, path relative to root) of each text file, sorted; hidden names and a folder's README skipped."""
     found = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(name for name in dirs if not name.startswith("."))
         for name in sorted(names):
-            if not name.startswith(".") and Path(name).suffix.lower() in TEXT_SUFFIXES:
+            if name.startswith(".") or Path(name).stem.upper() == "README":
+                continue  # a README describes the folder; it is not one of its notes
+            if Path(name).suffix.lower() in TEXT_SUFFIXES:
                 file = Path(folder, name)
                 found.append((file, file.relative_to(root).as_posix()))
     return found

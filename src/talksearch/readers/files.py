@@ -88,6 +88,8 @@ def cut_license(text: str) -> tuple[str, str | None]:
     ...             "Attribution 4.0 International License")
     ('Talk about X.', 'This work is licensed under a Creative Commons Attribution 4.0 International License')
     """
+    if "icens" not in text:  # fast path: no "License", "licensed", "Licensed"
+        return text, None
     for match in _LICENSE_START.finditer(text):
         tail = _LICENSE_TAIL.match(text, match.end())
         if tail is not None and tail.end() == len(text):

@@ -24,7 +24,7 @@ from talksearch.readers.files import cut_license, read_text, unique
 from talksearch.records import Format, TalkRecord
 
 BRACKET = re.compile(
-    r"^\[(?P<event>.+?) (?:—|–|-) (?P<room>.+?) on (?P<date>\d{4}-\d{2}-\d{2})\][ \t]*",
+    r"^\[(?P<event>[^\]\n]{1,200}?) (?:—|–|-) (?P<room>[^\]\n]{1,200}?) on (?P<date>\d{4}-\d{2}-\d{2})\][ \t]*",
     re.MULTILINE,
 )
 MAX_HEADING = 400  # a longer line above a bracket is prose, not a "Title — Speaker" heading
@@ -55,15 +55,17 @@ def read_listing(path: Path) -> list[TalkRecord]:
 def parse_listing(text: str, *, source: str) -> list[TalkRecord]:
     """The talks of a listing's text; `InputError` "no talks found" if it has none."""
     talks: list[TalkRecord] = []
-    ids: dict[str, int] = {}
+    ids: set[str] = set()
     for entry in _split_entries(text.split("\n")):
         talk = _parse_entry(entry, source)
         if talk is None:
             continue
-        count = ids[talk.id] = ids.get(talk.id, 0) + 1
-        if count > 1:
-            talk = _with_id(talk, f"{talk.id}-{count}")
-        talks.append(talk)
+        talk_id, count = talk.id, 1
+        while talk_id in ids:
+            count += 1
+            talk_id = f"{talk.id}-{count}"
+        ids.add(talk_id)
+        talks.append(replace(talk, id=talk_id))
     if not talks:
         raise InputError(source, "no talks found")
     return talks
@@ -149,6 +151,3 @@ def _title_and_speakers(heading: str, paragraph: str) -> tuple[str, str, str]:
         return by_line.group("title").strip(), by_line.group("speakers"), paragraph[by_line.end() :]
     return "", "", paragraph
 
-
-def _with_id(talk: TalkRecord, talk_id: str) -> TalkRecord:
-    return replace(talk, id=talk_id)

@@ -25,13 +25,13 @@ from talksearch.records import Note, Todo
 
 MAX_TITLE = 120  # a longer first line of a heading-less file is prose, not its title
 _TALK_HEADING = re.compile(r"(?:#{1,6}[ \t]+)?(?:talk[ \t]+\d+\b|\d+[ \t]*\.[ \t]*talk\b)", re.I)
-_MD_HEADING = re.compile(r"(#{1,6})[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*")
+_MD_HEADING = re.compile(r"(#{1,6})[ \t]+(\S.*)")
 _TAG_LINE = re.compile(r"[ \t]*#\w[^\s#]*(?:[ \t]+#\w[^\s#]*)*[ \t]*")
 _TAG = re.compile(r"#(\w[^\s#]*)")
 _FENCE = re.compile(r"[ \t]*(?:```|~~~)")
 _TODO = re.compile(
     r"[ \t]*(?:(?:[•\-*+‣◦]|\d+[.)])[ \t]*)?"
-    r"(?:(?P<box>[☐☑☒])[ \t]*|\[(?P<mark>[ xX])\][ \t]+)(?P<text>\S.*?)[ \t]*"
+    r"(?:(?P<box>[☐☑☒])[ \t]*|\[(?P<mark>[ xX])\][ \t]+)(?P<text>\S.*)"
 )
 OPEN_BOXES = frozenset({"☐", " "})  # box characters of a to-do not yet done
 
@@ -62,7 +62,7 @@ def parse_notes(text: str, *, file: str, path: str) -> list[Note]:
     context = _join(_strip_heading(line) for line in context_lines if not line.tag_line)
     file_tags = _tags(context_lines)
     notes: list[Note] = []
-    slugs: dict[str, int] = {}
+    slugs: set[str] = set()
     for k, start in enumerate(splits):
         end = splits[k + 1] if k + 1 < len(splits) else len(lines)
         title = _strip_heading(lines[start]).strip()
@@ -148,7 +148,7 @@ def _todos(lines: Sequence[_Line]) -> tuple[Todo, ...]:
         match = None if line.in_code else _TODO.fullmatch(line.text)
         if match:
             box = match.group("box") or match.group("mark")
-            todos.append(Todo(match.group("text"), box not in OPEN_BOXES, line.number))
+            todos.append(Todo(match.group("text").rstrip(), box not in OPEN_BOXES, line.number))
     return tuple(todos)
 
 
@@ -158,7 +158,15 @@ def _tags(lines: Sequence[_Line]) -> tuple[str, ...]:
 
 def _strip_heading(line: _Line) -> str:
     heading = _MD_HEADING.fullmatch(line.text) if line.level else None
-    return heading.group(2) if heading else line.text
+    return _drop_closing_hashes(heading.group(2).rstrip()) if heading else line.text
+
+
+def _drop_closing_hashes(title: str) -> str:
+    """"Title ##" -> "Title": markdown's optional closing sequence, after a space."""
+    stripped = title.rstrip("#")
+    if stripped != title and stripped[-1:] in (" ", "\t"):
+        return stripped.rstrip()
+    return title
 
 
 def _join(texts: Iterable[str]) -> str:
@@ -171,6 +179,11 @@ def _join(texts: Iterable[str]) -> str:
     return "\n".join(lines)
 
 
-def _unique_slug(slug: str, seen: dict[str, int]) -> str:
-    count = seen[slug] = seen.get(slug, 0) + 1
-    return slug if count == 1 else f"{slug}-{count}"
+def _unique_slug(slug: str, used: set[str]) -> str:
+    """The slug, or slug-2, slug-3... if an earlier heading of the file took it."""
+    unique_slug, count = slug, 1
+    while unique_slug in used:
+        count += 1
+        unique_slug = f"{slug}-{count}"
+    used.add(unique_slug)
+    return unique_slug

@@ -27,7 +27,7 @@ _PLACEHOLDER_SPEAKER = re.compile(
     re.IGNORECASE,
 )
 _HEADER = re.compile(
-    r"\[(?P<event>[^\]\n]+?) [—–-] (?P<room>[^\]\n]*?) (?:on|at) (?P<date>\d{4}-\d{2}-\d{2})"
+    r"\[(?P<event>[^\]\n]{1,200}?) [—–-] (?P<room>[^\]\n]{0,200}?) (?:on|at) (?P<date>\d{4}-\d{2}-\d{2})"
     r"[^\]\n]*\]?[ \t]*(?:\n|$)"
 )
 MAX_TITLE_LINE = 300  # a "Title by Speaker" line in a header is no longer than this
@@ -36,8 +36,10 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def is_pyvideo_dir(path: Path) -> bool:
-    """True for a pyvideo data folder, or a single event folder of one."""
+    """True for a pyvideo data folder, one event folder of it, or an event's `videos/`."""
     if (path / "category.json").is_file() and (path / "videos").is_dir():
+        return True
+    if path.name == "videos" and _has_json(path):
         return True
     return any(
         (event / "category.json").is_file() and _has_json(event / "videos")
@@ -88,7 +90,7 @@ def read_event_title(event_dir: Path) -> str:
     """The event title from `category.json`, or the folder name if it has none."""
     try:
         data = json.loads((event_dir / "category.json").read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return event_dir.name
     title = data.get("title") if isinstance(data, dict) else None
     return _clean(title) or event_dir.name
@@ -163,10 +165,12 @@ def _collect_texts(
     seen: set[str] = set()
     for name in TEXT_FIELDS:
         raw = description if name == "description" else _clean(data.get(name))
+        if not raw:
+            continue
         text, license_text = cut_license(raw)
         if license_text:
             licenses.append(license_text)
-        key = " ".join(text.split())
+        key = " ".join(text.split())  # a summary equal to the description up to spacing is dropped
         if key and key not in seen:
             seen.add(key)
             texts.append((name, text))

