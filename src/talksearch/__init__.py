@@ -9,3 +9,44 @@ __version__ = "0.1.0"
 # Nothing talksearch does may reach a model hub: the model ships in a package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from .errors import (  # noqa: E402 - after the environment is set
+    AmbiguousTalkError,
+    IndexDamagedError,
+    IndexLockedError,
+    IndexMissingError,
+    InputError,
+    ModelError,
+    NoSourcesError,
+    TalkNotFoundError,
+    TalksearchError,
+    UsageError,
+)
+from .kb import Detail, KnowledgeBase, open  # noqa: E402
+from .records import Hit, Kind, Note, Recording, Talk, TalkRecord, Todo  # noqa: E402
+from .search import Filters  # noqa: E402
+
+__all__ = [
+    "AmbiguousTalkError",
+    "Detail",
+    "Filters",
+    "Hit",
+    "IndexDamagedError",
+    "IndexLockedError",
+    "IndexMissingError",
+    "InputError",
+    "Kind",
+    "KnowledgeBase",
+    "ModelError",
+    "NoSourcesError",
+    "Note",
+    "Recording",
+    "Talk",
+    "TalkNotFoundError",
+    "TalkRecord",
+    "TalksearchError",
+    "Todo",
+    "UsageError",
+    "__version__",
+    "open",
+]

@@ -110,6 +110,13 @@ def current(root: Path) -> Generation:
             f"{path}: index format {manifest.get('format')} is not {INDEX_FORMAT} (built by talksearch "
             f"{manifest.get('talksearch_version')}); {REINDEX}"
         )
+    from .embed import DIMENSION, MODEL_NAME
+
+    if (manifest.get("model"), manifest.get("dimension")) != (MODEL_NAME, DIMENSION):
+        raise IndexDamagedError(
+            f"{path}: built with model {manifest.get('model')} ({manifest.get('dimension')} dims), not {MODEL_NAME} "
+            f"({DIMENSION} dims); {REINDEX}"
+        )
     for name in (DATABASE, VECTORS):
         if not (path / name).is_file():
             raise IndexDamagedError(f"{path / name}: missing; {REINDEX}")

@@ -1,0 +1,62 @@
+"""Passages: whole sentences, inside the encoder's window, nothing cut off."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from talksearch import text
+from talksearch.embed import MAX_TOKENS
+
+from .conftest import DATA
+
+BUDGET = MAX_TOKENS - 3 - 16  # what build.py leaves for a passage under a 16-piece title
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return text.load_sentencizer()
+
+
+def passages_of(nlp, embedder, body: str) -> list[str]:
+    paras = next(text.split_sentences(nlp, [body]))
+    tok = embedder.tokenizer
+    return text.pack(paras, budget=BUDGET, count_tokens=tok.count, offsets=tok.offsets)
+
+
+def words(s: str) -> list[str]:
+    return re.findall(r"\w+", s)
+
+
+def test_only_the_sentence_segmenter_is_loaded(nlp):
+    assert nlp.pipe_names == ["senter"]
+
+
+def test_a_short_abstract_is_one_passage_of_whole_sentences(nlp, embedder):
+    body = "Event Sourcing is powerful. It keeps past states. Join us to learn more."
+    assert passages_of(nlp, embedder, body) == [body]
+
+
+def test_a_long_abstract_is_split_and_nothing_is_lost(nlp, embedder):
+    listing = (DATA / "000_0432f46ee71f120e.txt").read_text()
+    body = "\n\n".join([listing] * 8)  # ~130 KB: longer than one spaCy block and many windows
+    found = passages_of(nlp, embedder, body)
+    assert len(found) > 40
+    counts = embedder.tokenizer.count(found)
+    assert max(counts) <= BUDGET
+    assert words(" ".join(found)) == words(body)
+
+
+def test_a_sentence_longer_than_the_window_is_cut_at_word_boundaries(nlp, embedder):
+    body = " ".join(f"word{i}" for i in range(2000))  # one 'sentence' of ~6,000 word pieces
+    found = passages_of(nlp, embedder, body)
+    assert max(embedder.tokenizer.count(found)) <= BUDGET
+    assert words(" ".join(found)) == words(body)
+    assert all(p.split()[0].startswith("word") for p in found)
+
+
+def test_text_longer_than_spacy_max_length_is_handled(nlp, embedder):
+    body = "A sentence about Python packaging. " * 40_000  # 1.4 MB, far past nlp.max_length
+    paras = next(text.split_sentences(nlp, [body]))
+    assert sum(len(p) for p in paras) == 40_000
