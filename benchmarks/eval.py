@@ -24,11 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from numba.core.errors import NumbaTypeSafetyWarning
 from ranx import Qrels, Run, evaluate
 
 import talksearch.kb as kbmod
@@ -90,7 +92,9 @@ def score(qrels: Judgments, rankings: dict[str, list[str]], metrics: Iterable[st
     """Per-query scores (metric -> id -> value) of ranked group lists, computed by ranx."""
     qrels = {q: rel for q, rel in qrels.items() if rel}  # nothing relevant: not scorable
     run = Run({q: {g: 1.0 / rank for rank, g in enumerate(ranking, 1)} for q, ranking in rankings.items() if ranking})
-    evaluate(Qrels(qrels), run, list(metrics), make_comparable=True)
+    with warnings.catch_warnings():  # ranx's id arrays: "unsafe cast from uint64 to int64", harmless
+        warnings.simplefilter("ignore", NumbaTypeSafetyWarning)
+        evaluate(Qrels(qrels), run, list(metrics), make_comparable=True)
     return {m: {q: float(v) for q, v in per_query.items()} for m, per_query in run.scores.items()}
 
 

@@ -69,7 +69,7 @@ def hits(out: Console, results: list[Hit], query: str = "", *, start: int = 1) -
             e = hit.explain
             out.print(Text(f"    dense rank {e['dense_rank']} score {e['dense_score']} · "
                            f"lexical rank {e['lexical_rank']} score {e['lexical_score']}", style="magenta"))
-        out.print(Text(f"    {hit.url or ''}  id: {hit.id}", style="dim"))
+        out.print(Text("    " + "  ".join(part for part in (hit.url, f"id: {hit.id}") if part), style="dim"))
 
 
 def summary(out: Console, result: Summary) -> None:
