@@ -1,23 +1,34 @@
-"""Lexical ranking: BM25 (bm25s) over whole documents, English stemming and stop words, accents folded.
+"""Lexical ranking: BM25 over whole documents, English stemming and stop words, accents folded.
 
 A talk's document is its title (twice: a title that answers the query should
 beat a passing mention), speakers, event and text; a note's is its heading
 (twice), context and text. Row i of the index is `documents.pos = i`.
+
+bm25s builds the index (Lucene's BM25 variant, scores precomputed per term and
+document in a CSC matrix). Queries read that matrix straight from its `.npy`
+files: a query's scores are the sums of its terms' columns, which is what
+bm25s's own `get_scores` computes, without importing bm25s (and numba, scipy)
+on the query path. Both sides tokenize with `tokenize()` below.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .normalize import fold
 
 if TYPE_CHECKING:
-    import bm25s
-    import numpy as np
-
     from .build import Document
+
+STOPWORDS = "stopwords.json"
+_TOKEN = re.compile(r"\b\w\w+\b")  # bm25s's default token pattern
 
 
 @cache
@@ -31,33 +42,55 @@ def document_text(doc: Document) -> str:
     return f"{doc.title}\n{doc.title}\n{doc.meta}\n{doc.text}"
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
-    import bm25s
-
-    folded = [fold(text) for text in texts]
-    return bm25s.tokenize(folded, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+def tokenize(text: str, stopwords: frozenset[str]) -> list[str]:
+    """Folded, stop words dropped, Snowball-stemmed terms."""
+    words = [w for w in _TOKEN.findall(fold(text)) if w not in stopwords]
+    return _stemmer().stemWords(words)
 
 
 def build(directory: Path, documents: list[Document]) -> None:
     import bm25s
+    from bm25s.stopwords import STOPWORDS_EN
 
+    stopwords = frozenset(STOPWORDS_EN)
     model = bm25s.BM25()
-    model.index(tokenize([document_text(d) for d in documents]), show_progress=False)
+    corpus = [tokenize(document_text(d), stopwords) or [""] for d in documents]
+    model.index(corpus, show_progress=False)
     model.save(str(directory), show_progress=False)
+    (directory / STOPWORDS).write_text(json.dumps(sorted(stopwords)))
 
 
-def load(directory: Path) -> bm25s.BM25:
-    import bm25s
+@dataclass(frozen=True)
+class Index:
+    """A saved bm25s index, read with NumPy only."""
 
-    return bm25s.BM25.load(str(directory), mmap=False, show_progress=False)
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    vocab: dict[str, int]
+    stopwords: frozenset[str]
+    num_docs: int
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document for the query (0 where no query term occurs)."""
+        scores = np.zeros(self.num_docs, dtype=np.float32)
+        for term in tokenize(query, self.stopwords):
+            column = self.vocab.get(term)
+            if column is None:
+                continue
+            start, end = self.indptr[column], self.indptr[column + 1]
+            np.add.at(scores, self.indices[start:end], self.data[start:end])
+        return scores
 
 
-def scores(model: bm25s.BM25, query: str) -> np.ndarray:
-    """BM25 score of every document for the query (0 where no query term occurs)."""
-    import numpy as np
-
-    vocab = model.vocab_dict
-    tokens = [t for t in tokenize([query])[0] if t in vocab]
-    if not tokens:
-        return np.zeros(model.scores["num_docs"], dtype=np.float32)
-    return model.get_scores(tokens)
+def load(directory: Path) -> Index:
+    params = json.loads((directory / "params.index.json").read_text())
+    vocab = json.loads((directory / "vocab.index.json").read_text())
+    return Index(
+        data=np.load(directory / "data.csc.index.npy"),
+        indices=np.load(directory / "indices.csc.index.npy"),
+        indptr=np.load(directory / "indptr.csc.index.npy"),
+        vocab=vocab,
+        stopwords=frozenset(json.loads((directory / STOPWORDS).read_text())),
+        num_docs=int(params["num_docs"]),
+    )

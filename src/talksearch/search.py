@@ -112,11 +112,12 @@ class Searcher:
 
     @cached_property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            from .embed import SentenceTransformerEmbedder, WeightsCheck
+        if self._embedder is None:  # queries need no torch: the same weights, run by NumPy
+            from .embed import WeightsCheck
+            from .minilm import NumpyEmbedder
 
             check = self.generation.manifest.get("weights_check")
-            self._embedder = SentenceTransformerEmbedder(known=WeightsCheck(**check) if check else None)
+            self._embedder = NumpyEmbedder(known=WeightsCheck(**check) if check else None)
         return self._embedder
 
     # -- filters -------------------------------------------------------------------------------------------
@@ -190,7 +191,7 @@ class Searcher:
     def lexical(self, query: str, allowed: set[int] | None, depth: int = LEXICAL_DEPTH) -> Ranked:
         import numpy as np
 
-        scores = lexical.scores(self.bm25, query)
+        scores = self.bm25.scores(query)
         if allowed is not None:
             mask = np.zeros(len(scores), dtype=bool)
             mask[list(allowed)] = True

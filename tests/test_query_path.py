@@ -1,0 +1,58 @@
+"""The query path: torch-free encoder equal to sentence-transformers, bm25s scores read without bm25s."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from talksearch import lexical, store
+from talksearch.minilm import NumpyEmbedder
+
+
+@pytest.fixture(scope="module")
+def numpy_embedder():
+    return NumpyEmbedder()
+
+
+def test_numpy_vectors_match_sentence_transformers(numpy_embedder, embedder, demo):
+    texts = [row[0] for row in demo.con.execute("select text from passages order by row").fetchall()]
+    texts += ["celery retries", "uuid v7", "Špilka", "漢字 и кириллица 🎉", "word " * 400]  # the last is truncated
+    ours = numpy_embedder.embed(texts)
+    # the index was embedded under bf16 autocast where the CPU has it; compare with fp32 here
+    reference = type(embedder)(precision="fp32").embed(texts)
+    cosine = (ours * reference).sum(axis=1)
+    assert cosine.min() >= 0.999, texts[int(cosine.argmin())]
+
+
+def test_lexical_scores_equal_bm25s(demo_index):
+    import bm25s
+
+    directory = store.current(demo_index).lexical
+    ours = lexical.load(directory)
+    theirs = bm25s.BM25.load(str(directory))
+    for query in ["celery retries", "uuid v7 monotonic", "API security", "Špilka", "the of and"]:
+        terms = [t for t in lexical.tokenize(query, ours.stopwords) if t in theirs.vocab_dict]
+        expected = theirs.get_scores(terms) if terms else np.zeros(ours.num_docs)
+        np.testing.assert_allclose(ours.scores(query), expected, rtol=1e-6)
+
+
+def test_cli_query_imports_no_torch(demo_index):
+    code = (
+        "import sys; from typer.testing import CliRunner; from talksearch.cli import app; "
+        f"r = CliRunner().invoke(app, ['query', 'celery retries', '--index-dir', {str(demo_index)!r}]); "
+        "assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'bm25s', 'numba', 'spacy', 'scipy') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_query_vector_from_the_cli_path_ranks_like_the_index(demo_index, numpy_embedder):
+    import talksearch
+
+    with talksearch.open(demo_index, embedder=numpy_embedder) as kb:
+        assert kb.query("celery retries", k=1)[0].id.endswith("#2-talk-daniel-hepper")
