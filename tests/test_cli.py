@@ -233,3 +233,38 @@ def test_rebuild_recovers_a_damaged_index(indexed):
     assert invoke("query", "celery").exit_code == 1
     assert invoke("index", DATA, "--rebuild").exit_code == 0
     assert invoke("query", "celery").exit_code == 0
+
+
+def test_todos_lists_open_checkboxes_with_their_place(indexed):
+    rows = json.loads(invoke("todos", "--open", "--json").stdout)
+    assert [(r["text"], r["file"], r["line"], r["note"]) for r in rows] == [
+        ("check prodigy from the same as spacy", "004_7fcc6484864bb2bb.txt", 7, "Talk 1: Ines Montani > Spacy"),
+        ("real-time commodities trading insights by extracting structured attributes", "004_7fcc6484864bb2bb.txt", 11,
+         "Talk 1: Ines Montani > Spacy"),
+        ("high-security environments", "004_7fcc6484864bb2bb.txt", 13, "Talk 1: Ines Montani > Spacy"),
+        ("used LLM during annotation", "004_7fcc6484864bb2bb.txt", 15, "Talk 1: Ines Montani > Spacy"),
+    ]
+
+
+def test_sql_reads(indexed):
+    result = invoke("sql", "select count(*) as n from talks where event = 'europython-2024'", "--json")
+    assert json.loads(result.stdout) == [{"n": 9}]
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        ("delete from talks", "Cannot execute statement of type \"DELETE\""),
+        ("select * from read_csv('/etc/passwd')", "Cannot access file \"/etc/passwd\""),
+        ("attach '/tmp/other.db'", "Cannot access file \"/tmp/other.db\""),
+        ("install httpfs", "Permission Error"),
+        ("set enable_external_access = true", "Cannot change configuration option"),
+    ],
+)
+def test_sql_cannot_write_attach_install_or_read_files(indexed, statement, reason):
+    result = invoke("sql", statement)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: sql: ") and reason in result.stderr
+    assert result.stderr.endswith("(the index is read-only; tables: talks, talk_sources, speakers, events, sources, "
+                                  "skipped, notes, todos, passages, documents)\n")
+    assert json.loads(invoke("sql", "select count(*) as n from talks", "--json").stdout) == [{"n": 9}]

@@ -178,6 +178,40 @@ def sources(index_dir: IndexDir = None, json: Json = False) -> None:
     render.table(render.console(), "sources", columns, [tuple(r[c] for c in columns) for r in rows])
 
 
+@command()
+def todos(
+    open_only: Annotated[bool, typer.Option("--open", help="Only the open ones.")] = False,
+    index_dir: IndexDir = None,
+    json: Json = False,
+) -> None:
+    """Checkbox items from your notes, with their note, talk and file:line."""
+    with _open(index_dir) as kb:
+        rows = kb.todos(open_only=open_only)
+    if json:
+        render.print_json(rows)
+    elif not rows:
+        typer.echo("no to-dos")
+    else:
+        render.table(render.console(), "to-dos", ["", "to-do", "note", "talk", "where"],
+                     [("x" if r["done"] else " ", r["text"], r["note"], r["talk"] or "", f"{r['file']}:{r['line']}")
+                      for r in rows])
+
+
+@command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only DuckDB query over the tables in the README.")],
+    index_dir: IndexDir = None,
+    json: Json = False,
+) -> None:
+    """Run read-only SQL over the index's metadata (talks, speakers, events, notes, todos, passages, ...)."""
+    with _open(index_dir) as kb:
+        frame = kb.sql(query)
+    if json:
+        render.print_json(frame.to_dict(orient="records"))
+    else:
+        render.table(render.console(), "", [str(c) for c in frame.columns], list(frame.itertuples(index=False)))
+
+
 def _show_hits(results, text: str, json: bool, *, start: int = 1) -> None:
     if json:
         render.print_json([hit.to_dict() for hit in results])

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from .embed import Embedder
 
 MAX_CANDIDATES = 8  # candidates listed for an ambiguous reference
+SQL_TABLES = ("talks", "talk_sources", "speakers", "events", "sources", "skipped", "notes", "todos", "passages",
+              "documents")
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,23 @@ class KnowledgeBase:
     # -- tables ---------------------------------------------------------------------------------------
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
-        """Run read-only SQL on the metadata (the connection is opened read-only)."""
-        return self.con.execute(query, params or []).df()
+        """Run read-only SQL on the metadata: no writes, no files or extensions outside the index."""
+        import duckdb
+
+        try:
+            return self.con.execute(query, params or []).df()
+        except duckdb.Error as exc:
+            reason = str(exc).splitlines()[0]
+            raise UsageError(f"sql: {reason} (the index is read-only; tables: {', '.join(SQL_TABLES)})") from exc
+
+    def todos(self, *, open_only: bool = False) -> list[dict]:
+        """Checkbox items of every note, with their note, linked talk and file:line."""
+        where = "where not t.done" if open_only else ""
+        return self._rows(
+            "select t.text, t.done, n.file, t.line, n.id as note_id, n.title as note, n.talk_id, k.title as talk "
+            f"from todos t join notes n on n.id = t.note_id left join talks k on k.id = n.talk_id {where} "
+            "order by n.file, t.line"
+        )
 
     @staticmethod
     def to_frame(hits: list[Hit]) -> pd.DataFrame:

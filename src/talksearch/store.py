@@ -127,9 +127,13 @@ def connect(generation: Generation) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     try:
-        return duckdb.connect(str(generation.database), read_only=True)
+        con = duckdb.connect(str(generation.database), read_only=True)
     except duckdb.Error as exc:
         raise IndexDamagedError(f"{generation.database}: {exc}; {REINDEX}") from exc
+    # readers never write, attach, install or touch files outside the index; nor can `sql` turn this back on
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con
 
 
 def read_vectors(generation: Generation, *, expected: int):
