@@ -62,6 +62,7 @@ class Summary:
     embedded: int  # passages embedded in this run (the rest were reused)
     seconds: float
     sources: tuple[str, ...] = field(default=())
+    stages: dict[str, float] = field(default_factory=dict)  # seconds spent reading, linking, splitting, ...
 
 
 def talk_document(talk: Talk) -> Document:
@@ -90,8 +91,9 @@ def run(
     from .readers import read_path
 
     started = time.perf_counter()
-    progress = progress or (lambda stage, done, total: None)
+    progress = timer = _StageTimer(progress)
     with store.locked(root):
+        progress("previous", 0, 1)
         old = _Previous.load(root) if not rebuild else _Previous.empty()
         sources = dict(old.sources)
         for path in remove:
@@ -111,6 +113,7 @@ def run(
                 results[key] = read_path(Path(key), format=Format(fmt) if fmt else None)
             except InputError as exc:
                 results[key] = ReadResult(skipped=(Skipped(key, exc.reason),), files=1)
+        progress("linking", 0, 1)
         skipped = tuple(s for r in results.values() for s in r.skipped)
         files = sum(r.files for r in results.values())
         talks = merge_talks(t for r in results.values() for t in r.talks)
@@ -152,6 +155,7 @@ def run(
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
             })
         progress("writing", 1, 1)
+        timer.stop()
 
     new_talks = {t.id: _record_hash(t) for t in talks}
     new_notes = {n.id: _record_hash(n, links.get(n.id)) for n in notes}
@@ -161,7 +165,29 @@ def run(
         removed[kind] = len(before.keys() - new.keys())
         updated[kind] = sum(1 for k in new.keys() & before.keys() if new[k] != before[k])
     return Summary(added, updated, removed, files, skipped, len(passages), embedded,
-                   time.perf_counter() - started, tuple(sources))
+                   time.perf_counter() - started, tuple(sources), dict(timer.seconds))
+
+
+class _StageTimer:
+    """Passes progress on, and adds up the seconds between calls to the stage they belong to."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress or (lambda stage, done, total: None)
+        self.seconds: dict[str, float] = {}
+        self.stage: str | None = None
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.stop()
+        self.stage = stage
+        self.progress(stage, done, total)
+
+    def stop(self) -> None:
+        now = time.perf_counter()
+        if self.stage:
+            self.seconds[self.stage] = self.seconds.get(self.stage, 0.0) + now - self.last
+        self.last = now
+        self.stage = None
 
 
 @dataclass
@@ -224,6 +250,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
     fresh = [d for d in documents if d.hash not in old.passages or old.vectors is None]
     chunks: dict[str, list[str]] = {}
     if fresh:
+        progress("splitting", 0, len(fresh))
         tokenizer = embedder.tokenizer  # type: ignore[attr-defined]
         nlp = load_sentencizer()
         batch = 256

@@ -83,6 +83,8 @@ def summary(out: Console, result: Summary) -> None:
         f"updated {counts(result.updated)}; removed {counts(result.removed)}; skipped {len(result.skipped)} files; "
         f"{result.passages} passages ({result.embedded} embedded); {result.seconds:.1f} s"
     )
+    if result.stages:
+        out.print(Text("time: " + " · ".join(f"{stage} {sec:.1f} s" for stage, sec in result.stages.items()), style="dim"))
 
 
 def detail(out: Console, info: Detail) -> None:
