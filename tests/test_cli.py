@@ -268,3 +268,11 @@ def test_sql_cannot_write_attach_install_or_read_files(indexed, statement, reaso
     assert result.stderr.endswith("(the index is read-only; tables: talks, talk_sources, speakers, events, sources, "
                                   "skipped, notes, todos, passages, documents)\n")
     assert json.loads(invoke("sql", "select count(*) as n from talks", "--json").stdout) == [{"n": 9}]
+
+
+def test_missing_lexical_file_says_to_re_index(indexed):
+    (_live(indexed) / store.LEXICAL / "vocab.index.json").unlink()
+    result = invoke("query", "celery")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {_live(indexed) / store.LEXICAL}: unreadable ([Errno 2] No such file")
+    assert result.stderr.endswith("re-index with `talksearch index --rebuild`\n")

@@ -7,6 +7,7 @@ Exit codes: 0 done (also: no results), 1 input or index problem, 2 usage
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -52,6 +53,12 @@ def command(*args, **kwargs):
             except KeyboardInterrupt:
                 typer.echo("interrupted", err=True)
                 raise typer.Exit(130) from None
+            except Exception as exc:  # a bug: still one line, unless asked for the traceback
+                if os.environ.get("TALKSEARCH_DEBUG"):
+                    raise
+                typer.echo(f"error: unexpected {type(exc).__name__}: {render.clean(str(exc))} "
+                           "(set TALKSEARCH_DEBUG=1 for the traceback, and please report it)", err=True)
+                raise typer.Exit(1) from None
 
         return app.command(*args, **kwargs)(run)
 

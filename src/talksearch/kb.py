@@ -82,10 +82,10 @@ class KnowledgeBase:
             raise UsageError("-k must be at least 1 and --offset at least 0")
         if not text.strip():
             raise UsageError("the query is empty: give some words to search for")
-        ranked = self.searcher.rank(text, filters, mode=mode)
-        chosen = self._collapse(ranked.positions, offset + k, all_recordings)[offset:]
         vector = self.searcher.embedder.embed([text])[0]
-        return [self._hit(pos, ranked, text, vector, explain=explain, all_recordings=all_recordings) for pos in chosen]
+        ranked = self.searcher.rank(text, filters, mode=mode, vector=vector)
+        chosen = self._collapse(ranked.positions, offset + k, all_recordings)[offset:]
+        return self._hits(chosen, ranked, text, vector, explain=explain, all_recordings=all_recordings)
 
     def related(self, ref: str, *, k: int = 10, other_speakers: bool = False) -> list[Hit]:
         """The talks and notes closest to the whole text of `ref` (never `ref` itself or its recordings)."""
@@ -100,14 +100,13 @@ class KnowledgeBase:
             exclude |= {p for p in ranked.positions if mine & self._speakers(self.searcher.doc_id(p))}
         positions = [p for p in ranked.positions if p not in exclude]
         chosen = self._collapse(positions, k, False)
-        return [self._hit(p, ranked, "", vector) for p in chosen]
+        return self._hits(chosen, ranked, "", vector)
 
     def talk(self, ref: str) -> Detail:
         """All there is to know about one talk or note."""
         doc_id = self.resolve(ref)
         pos = self.searcher.position[doc_id]
-        ranked = Ranked([pos], [1.0], {}, {})
-        hit = self._hit(pos, ranked, "", None)
+        hit = self._hits([pos], Ranked([pos], [1.0], {}, {}), "", None)[0]
         if hit.kind is Kind.TALK:
             fields = self._row("select * exclude (doc_hash, record_hash, event_folded) from talks where id = ?", doc_id)
             sources = self._rows("select * exclude (talk_id) from talk_sources where talk_id = ? order by format, source", doc_id)
@@ -249,45 +248,71 @@ class KnowledgeBase:
                 break
         return chosen
 
-    def _hit(self, pos: int, ranked: Ranked, text: str, vector, *, explain: bool = False,
-             all_recordings: bool = False) -> Hit:
-        doc_id = self.searcher.doc_id(pos)
-        score = ranked.scores[ranked.positions.index(pos)] if pos in ranked.dense or pos in ranked.lexical else 1.0
-        row = self.searcher.best_passage(pos, vector) if vector is not None else None
-        passage = self._passage_text(doc_id, row)
-        explanation = None
-        if explain:
-            dense, lex = ranked.dense.get(pos), ranked.lexical.get(pos)
-            explanation = {
-                "dense_rank": dense[0] if dense else None, "dense_score": round(dense[1], 4) if dense else None,
-                "lexical_rank": lex[0] if lex else None, "lexical_score": round(lex[1], 4) if lex else None,
-                "passage": passage,
-            }
-        if doc_id in self._groups:
-            talk = self._row("select title, speakers, event_title, date, url, group_id from talks where id = ?", doc_id)
-            sources = tuple(r["source"] for r in self._rows("select source from talk_sources where talk_id = ?", doc_id))
-            recordings = tuple(Recording(**r) for r in self._rows(
-                "select id, event_title as event, date, url from talks where group_id = ? order by date, id",
-                talk["group_id"]))
-            if all_recordings:
-                recordings = tuple(r for r in recordings if r.id == doc_id)
-            return Hit(doc_id, Kind.TALK, talk["title"], tuple(talk["speakers"]), talk["event_title"], talk["date"],
-                       talk["url"], float(score), snippet(passage, text), sources, recordings, explain=explanation)
-        note = self._row(
-            "select n.title, n.file, n.path, n.line_start, n.context, n.urls, t.speakers, t.event_title, t.date "
-            "from notes n left join talks t on t.id = n.talk_id where n.id = ?", doc_id)
-        todos = tuple(Todo(r["text"], r["done"], r["line"]) for r in self._rows(
-            "select text, done, line from todos where note_id = ? order by line", doc_id))
-        return Hit(doc_id, Kind.NOTE, note["title"], tuple(note["speakers"] or ()), note["event_title"] or note["context"],
-                   note["date"], (note["urls"] or [None])[0], float(score), snippet(passage, text), (note["path"],),
-                   file=note["file"], line=note["line_start"], todos=todos, explain=explanation)
+    def _hits(self, positions: list[int], ranked: Ranked, text: str, vector, *, explain: bool = False,
+              all_recordings: bool = False) -> list[Hit]:
+        """Hits for documents at `positions`, their metadata fetched in a few batched queries."""
+        if not positions:
+            return []
+        ids = [self.searcher.doc_id(p) for p in positions]
+        score = dict(zip(ranked.positions, ranked.scores, strict=True))
+        rows = {p: self.searcher.best_passage(p, vector) for p in positions} if vector is not None else {}
+        passages = self._passage_texts(ids, rows)
+        talks = {r["id"]: r for r in self._rows(
+            "select id, title, speakers, event_title, date, url, group_id from talks where id in ?", ids)}
+        groups = [t["group_id"] for t in talks.values()]
+        recordings: dict[str, list[Recording]] = {}
+        for r in self._rows("select group_id, id, event_title as event, date, url from talks where group_id in ? "
+                            "order by date, id", groups):
+            recordings.setdefault(r.pop("group_id"), []).append(Recording(**r))
+        sources: dict[str, list[str]] = {}
+        for talk_id, source in self.con.execute(
+                "select talk_id, source from talk_sources where talk_id in ? order by format, source", [ids]).fetchall():
+            sources.setdefault(talk_id, []).append(source)
+        notes = {r["id"]: r for r in self._rows(
+            "select n.id, n.title, n.file, n.path, n.line_start, n.context, n.urls, t.speakers, t.event_title, t.date "
+            "from notes n left join talks t on t.id = n.talk_id where n.id in ?", ids)}
+        todos: dict[str, list[Todo]] = {}
+        for note_id, todo_text, done, line in self.con.execute(
+                "select note_id, text, done, line from todos where note_id in ? order by line", [ids]).fetchall():
+            todos.setdefault(note_id, []).append(Todo(todo_text, done, line))
 
-    def _passage_text(self, doc_id: str, row: int | None) -> str:
-        if row is not None:
-            return self.con.execute("select text from passages where row = ?", [row]).fetchone()[0]
+        hits = []
+        for pos, doc_id in zip(positions, ids, strict=True):
+            passage = passages.get(doc_id, "")
+            explanation = self._explain(ranked, pos, passage) if explain else None
+            found = float(score.get(pos, 1.0))
+            if doc_id in talks:
+                t = talks[doc_id]
+                recs = tuple(r for r in recordings[t["group_id"]] if not all_recordings or r.id == doc_id)
+                hits.append(Hit(doc_id, Kind.TALK, t["title"], tuple(t["speakers"]), t["event_title"], t["date"],
+                                t["url"], found, snippet(passage, text), tuple(sources.get(doc_id, ())), recs,
+                                explain=explanation))
+            else:
+                n = notes[doc_id]
+                hits.append(Hit(doc_id, Kind.NOTE, n["title"], tuple(n["speakers"] or ()), n["event_title"] or n["context"],
+                                n["date"], (n["urls"] or [None])[0], found, snippet(passage, text), (n["path"],),
+                                file=n["file"], line=n["line_start"], todos=tuple(todos.get(doc_id, ())),
+                                explain=explanation))
+        return hits
+
+    @staticmethod
+    def _explain(ranked: Ranked, pos: int, passage: str) -> dict:
+        dense, lex = ranked.dense.get(pos), ranked.lexical.get(pos)
+        return {
+            "dense_rank": dense[0] if dense else None, "dense_score": round(dense[1], 4) if dense else None,
+            "lexical_rank": lex[0] if lex else None, "lexical_score": round(lex[1], 4) if lex else None,
+            "passage": passage,
+        }
+
+    def _passage_texts(self, ids: list[str], rows: dict[int, int]) -> dict[str, str]:
+        """The chosen passage of each document; without a vector, its first text passage."""
+        if rows:
+            found = self.con.execute('select doc_id, text from passages where "row" in ?', [list(rows.values())])
+            return dict(found.fetchall())
         found = self.con.execute(
-            "select text from passages where doc_id = ? order by ordinal = 0, ordinal limit 1", [doc_id]).fetchone()
-        return found[0] if found else ""
+            "select doc_id, text from passages where doc_id in ? qualify row_number() over "
+            "(partition by doc_id order by ordinal = 0, ordinal) = 1", [ids])
+        return dict(found.fetchall())
 
 
 def open(root: str | Path | None = None, *, embedder: Embedder | None = None) -> KnowledgeBase:  # noqa: A001

@@ -55,7 +55,10 @@ class NumpyEmbedder:
     def _weights(self) -> dict[str, np.ndarray]:
         from safetensors.numpy import load_file
 
-        return load_file(str(self.directory / WEIGHTS_FILE))
+        weights = load_file(str(self.directory / WEIGHTS_FILE))
+        # dense layers as (in, out), contiguous: a plain 2-D BLAS product per call
+        return {name: np.ascontiguousarray(value.T) if name.endswith("dense.weight") or name.endswith(
+            ("query.weight", "key.weight", "value.weight")) else value for name, value in weights.items()}
 
     @cached_property
     def _tokenizer(self):
@@ -88,7 +91,9 @@ class NumpyEmbedder:
         attention_bias = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
 
         def dense(name: str, value: np.ndarray) -> np.ndarray:
-            return value @ w[f"{name}.weight"].T + w[f"{name}.bias"]
+            weight = w[f"{name}.weight"]
+            out = value.reshape(-1, weight.shape[0]) @ weight + w[f"{name}.bias"]
+            return out.reshape(batch, length, weight.shape[1])
 
         for i in range(LAYERS):
             p = f"encoder.layer.{i}"

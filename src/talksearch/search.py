@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from . import lexical, store
+from .errors import IndexDamagedError
 from .normalize import fold
 
 if TYPE_CHECKING:
@@ -92,11 +93,10 @@ class Searcher:
         """Document position and ordinal of every passage row."""
         import numpy as np
 
-        rows = self.con.execute(
-            "select d.pos, p.ordinal from passages p join documents d on d.id = p.doc_id order by p.row"
-        ).fetchall()
-        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
-        return table[:, 0].copy(), table[:, 1].copy()
+        table = self.con.execute(
+            'select d.pos, p.ordinal from passages p join documents d on d.id = p.doc_id order by p."row"'
+        ).fetchnumpy()
+        return np.asarray(table["pos"], dtype=np.int64), np.asarray(table["ordinal"], dtype=np.int64)
 
     @property
     def _passage_doc(self) -> np.ndarray:
@@ -107,8 +107,11 @@ class Searcher:
         return store.read_vectors(self.generation, expected=len(self._passage_doc))
 
     @cached_property
-    def bm25(self):
-        return lexical.load(self.generation.lexical)
+    def bm25(self) -> lexical.Index:
+        try:
+            return lexical.load(self.generation.lexical)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexDamagedError(f"{self.generation.lexical}: unreadable ({exc}); {store.REINDEX}") from exc
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -201,9 +204,11 @@ class Searcher:
         lex = {pos: (rank, float(scores[pos])) for rank, pos in enumerate(top, start=1)}
         return Ranked(top, [float(scores[p]) for p in top], {}, lex)
 
-    def rank(self, query: str, filters: Filters = Filters(), *, mode: str = "hybrid") -> Ranked:
+    def rank(self, query: str, filters: Filters = Filters(), *, mode: str = "hybrid", vector=None) -> Ranked:
         allowed = self.allowed(filters)
-        dense = self.dense(self.embedder.embed([query])[0], allowed) if mode != "lexical" else Ranked([], [], {}, {})
+        if vector is None and mode != "lexical":
+            vector = self.embedder.embed([query])[0]
+        dense = self.dense(vector, allowed) if mode != "lexical" else Ranked([], [], {}, {})
         lex = self.lexical(query, allowed) if mode != "dense" else Ranked([], [], {}, {})
         if mode == "dense":
             return dense
