@@ -9,8 +9,11 @@ Method (as in `shared/eval/README.md`, "Method"):
 - Recordings of one talk count once. Each talk id maps to its group from `groups.tsv` (not talksearch's own
   grouping): a group's grade in the qrels is the highest grade of its recordings; in a ranking only the first
   recording of a group is kept, later ones are dropped, and the top `K` groups are scored.
-- nDCG@10, Recall@10 (grade >= 1 relevant) and MRR@10 come from `ranx`. Its `ndcg` uses linear gains,
+- nDCG@10, MRR@10 and Recall@10 (grade >= 1 relevant) come from `ranx`. Its `ndcg` uses linear gains,
   DCG = sum(grade_i / log2(i + 1)), i.e. trec_eval's ndcg_cut (`ndcg_burges` would be 2^grade - 1).
+  Most queries have far more than 10 relevant talks, so plain recall@10 is small (at most 0.35 on the set);
+  the summary shows capped recall R_cap@10 = ranx hits@10 / min(10, relevant), which is what the set's
+  reference table reports as Recall@10. Plain recall@10 is in the --json output.
 - Related talks: for each query with at least 3 talks of grade 2, each of those talks is a seed; its relevant
   neighbours are the query's other judged talks with their grades, the seed's own group left out. The top 10
   of `kb.related(seed)` (mapped to groups the same way) is scored with nDCG@10, averaged over seeds. Seeds
@@ -38,7 +41,8 @@ from talksearch.search import MODES, Filters
 
 K = 10
 DEPTH = 2 * K  # hits fetched per query; more than K so grouping by groups.tsv still leaves K talks
-METRICS = (f"ndcg@{K}", f"recall@{K}", f"mrr@{K}")
+NDCG, RECALL, MRR, HITS, R_CAP = f"ndcg@{K}", f"recall@{K}", f"mrr@{K}", f"hits@{K}", f"r_cap@{K}"
+SHOWN = {NDCG: f"nDCG@{K}", R_CAP: f"R_cap@{K}", MRR: f"MRR@{K}"}  # summary columns, like the set's reference table
 KINDS = ("concept", "exact", "keyword", "question")
 MIN_SEED_TALKS = 3  # a query yields related-talk seeds when it has at least this many grade-2 talks
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -63,6 +67,9 @@ class DevSet:
             if group != leave_out and grade > 0:
                 out[group] = max(grade, out.get(group, 0))
         return out
+
+    def qrels(self) -> Judgments:
+        return {qid: self.grouped(self.judged.get(qid, {})) for qid in self.queries}
 
     def top(self, talk_ids: Iterable[str], k: int = K) -> list[str]:
         """The first `k` distinct groups of a ranking: later recordings of a group are dropped."""
@@ -111,10 +118,11 @@ def evaluate_mode(kb: kbmod.KnowledgeBase, dev: DevSet, mode: str) -> dict:
         for qid, (text, _) in dev.queries.items()
     }
     seconds = time.perf_counter() - start
-    qrels = {qid: dev.grouped(dev.judged.get(qid, {})) for qid in dev.queries}
-    per_query = score(qrels, rankings, METRICS)
-    overall = {m: mean(per_query[m].values()) for m in METRICS}
-    per_kind = {kind: mean(v for q, v in per_query[METRICS[0]].items() if dev.queries[q][1] == kind) for kind in KINDS}
+    qrels = dev.qrels()
+    per_query = score(qrels, rankings, (NDCG, RECALL, MRR, HITS))
+    per_query[R_CAP] = {q: hits / min(K, len(qrels[q])) for q, hits in per_query.pop(HITS).items()}
+    overall = {m: mean(values.values()) for m, values in per_query.items()}
+    per_kind = {kind: mean(v for q, v in per_query[NDCG].items() if dev.queries[q][1] == kind) for kind in KINDS}
     return {"overall": overall, "per_kind": per_kind, "per_query": per_query, "seconds": seconds}
 
 
@@ -134,7 +142,7 @@ def evaluate_related(kb: kbmod.KnowledgeBase, dev: DevSet, known: Callable[[str]
     start = time.perf_counter()
     rankings = {key: dev.top(hit.id for hit in kb.related(talk_id, k=DEPTH)) for key, (talk_id, _) in seeds.items()}
     seconds = time.perf_counter() - start
-    per_seed = score({key: rel for key, (_, rel) in seeds.items()}, rankings, [f"ndcg@{K}"])[f"ndcg@{K}"]
+    per_seed = score({key: rel for key, (_, rel) in seeds.items()}, rankings, [NDCG])[NDCG]
     return {"ndcg": mean(per_seed.values()), "seeds": len(per_seed), "skipped": len(related_seeds(dev)) - len(seeds),
             "seconds": seconds, "per_seed": per_seed}
 
@@ -146,20 +154,21 @@ def table(header: list[str], rows: Iterable[list[str]]) -> str:
 
 def report(dev: DevSet, results: dict[str, dict], related: dict) -> str:
     f = "{:.3f}".format
+    best_recall = mean(min(1.0, K / len(rel)) for rel in dev.qrels().values() if rel)
     summary = table(
-        ["ranker", *(m.replace("ndcg", "nDCG").replace("recall", "Recall").replace("mrr", "MRR") for m in METRICS),
-         *KINDS, "seconds"],
-        ([mode, *(f(r["overall"][m]) for m in METRICS), *(f(r["per_kind"][k]) for k in KINDS), f"{r['seconds']:.1f}"]
+        ["ranker", *SHOWN.values(), *KINDS, "seconds"],
+        ([mode, *(f(r["overall"][m]) for m in SHOWN), *(f(r["per_kind"][k]) for k in KINDS), f"{r['seconds']:.1f}"]
          for mode, r in results.items()),
     )
     per_query = table(
         ["qid", "kind", "query", *results],
-        ([qid, kind, text[:45], *(f(r["per_query"][METRICS[0]].get(qid, 0.0)) for r in results.values())]
+        ([qid, kind, text[:45], *(f(r["per_query"][NDCG].get(qid, 0.0)) for r in results.values())]
          for qid, (text, kind) in dev.queries.items()),
     )
     return (
         f"## Queries ({len(dev.queries)}, talks only; per-kind columns are nDCG@{K}; seconds = all queries)\n\n"
-        f"{summary}\n\n"
+        f"{summary}\n\nR_cap@{K} = relevant talks in the top {K} / min({K}, relevant talks), the reference table's "
+        f"Recall@{K}; plain recall@{K} (in --json) is at most {f(best_recall)} on this set.\n\n"
         f"## Related talks\n\nnDCG@{K} {f(related['ndcg'])} over {related['seeds']} seeds "
         f"({related['skipped']} not in the index), {related['seconds']:.1f} s\n\n"
         f"## Per query nDCG@{K}\n\n{per_query}\n"
