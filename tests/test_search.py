@@ -136,3 +136,55 @@ def test_note_links_to_the_talk_it_names(subset):
     # the notes name Daniel Hepper and a Celery talk; no EuroPython 2023/2024 talk is his, so no link
     detail = subset.talk(HEPPER)
     assert detail.notes == ()
+
+
+# -- query syntax ---------------------------------------------------------------------------------------------------
+
+
+def test_quoted_phrase_must_appear(demo):
+    hits = demo.query('"sql injection" security', k=10)
+    assert [h.id for h in hits] == ["europython-2024/zero-trust-apis-with-python"]
+
+
+def test_minus_word_excludes(demo):
+    with_api = {h.id for h in demo.query("security", k=16)}
+    without = {h.id for h in demo.query("security -api", k=16)}
+    assert "europython-2024/zero-trust-apis-with-python" in with_api - without
+    assert SECURITY in with_api - without  # its text says "API Key"
+    assert without and without < with_api
+
+
+def test_parse_query():
+    from talksearch.search import Query, parse_query
+
+    assert parse_query('"Event Sourcing" -django production') == Query(
+        "Event Sourcing production", ("Event Sourcing",), ("django",))
+    assert parse_query("c-extensions -") == Query("c-extensions -", (), ())
+
+
+def test_offset_pages_through_the_same_ranking(subset):
+    six = [h.id for h in subset.query("web frameworks", k=6)]
+    assert [h.id for h in subset.query("web frameworks", k=3, offset=3)] == six[3:]
+
+
+def test_sort_by_date_newest_first(subset):
+    hits = subset.query("testing", k=20, sort="date", filters=Filters(kind="talk"))
+    dates = [h.date for h in hits]
+    assert len(hits) == 20 and None not in dates and dates == sorted(dates, reverse=True)
+    by_relevance = [h.id for h in subset.query("testing", k=100, filters=Filters(kind="talk"))]
+    assert {h.id for h in hits} <= set(by_relevance)  # the best matches, re-ordered
+
+
+def test_explain_shows_both_rankers(demo):
+    hit = demo.query("uuid v7", k=1, explain=True)[0]
+    assert hit.explain["dense_rank"] == 1 and hit.explain["lexical_rank"] == 1
+    assert "v7" in hit.explain["passage"]
+
+
+def test_related_other_speakers_and_diversity(subset):
+    seed = "europython-2024/event-sourcing-in-production-borjan-tchakaloff"
+    plain = subset.related(seed, k=10, diversity=0)
+    assert all("Borjan Tchakaloff" not in h.speakers for h in subset.related(seed, k=10, other_speakers=True))
+    varied = subset.related(seed, k=10, diversity=0.5)
+    assert plain[0].id == varied[0].id  # the first pick is the most similar either way
+    assert [h.id for h in plain] != [h.id for h in varied]

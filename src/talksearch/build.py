@@ -26,7 +26,7 @@ from .records import Format, Note, ReadResult, Skipped, Talk
 if TYPE_CHECKING:
     import numpy as np
 
-PASSAGE_VERSION = 1  # bump when passage splitting changes, to re-split everything
+PASSAGE_VERSION = 2  # bump when passage splitting changes, to re-split everything
 HEADER_TOKENS = 64  # at most this much of a title is repeated in front of each passage
 EMBED_CHUNK = 512  # passages handed to the embedder per call (progress granularity)
 
@@ -40,7 +40,7 @@ class Document:
     id: str
     kind: str  # "talk" | "note"
     title: str
-    meta: str  # title, speakers and event: always its own passage
+    meta: str  # title, speakers and event: the one passage of a document without text
     text: str
 
     @property
@@ -141,6 +141,7 @@ def run(
             _write_metadata(con, talks, notes, links, documents, passages, results, sources)
             con.close()
             writer.write_vectors(vectors)
+            writer.write_document_vectors(_document_means(documents, passages, vectors))
             lexical.build(writer.path / store.LEXICAL, documents)
             counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
                       "skipped": len(skipped)}
@@ -271,10 +272,14 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
                 passages.append(_Passage(doc.id, doc.kind, ordinal, text))
                 sources.append(row)
             continue
-        texts = [doc.meta, *chunks[doc.hash]]
-        for ordinal, text in enumerate(texts):
+        if not chunks[doc.hash]:  # no text: the title, speakers and event are its one passage (ordinal 0)
+            passages.append(_Passage(doc.id, doc.kind, 0, doc.meta))
+            sources.append(("", doc.meta))
+            continue
+        header = _header(doc.title, embedder)
+        for ordinal, text in enumerate(chunks[doc.hash], start=1):
             passages.append(_Passage(doc.id, doc.kind, ordinal, text))
-            sources.append(("", text) if ordinal == 0 else (_header(doc.title, embedder), text))
+            sources.append((header, text))
 
     vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
     todo = [i for i, s in enumerate(sources) if not isinstance(s, int)]
@@ -290,6 +295,17 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
         vectors[part] = embedder.embed(texts)
     progress("embedding", len(todo), len(todo))
     return passages, vectors, len(todo)
+
+
+def _document_means(documents: list[Document], passages: list[_Passage], vectors: np.ndarray) -> np.ndarray:
+    """Each document's whole text as one vector: the normalised mean of its passages' vectors."""
+    import numpy as np
+
+    position = {d.id: i for i, d in enumerate(documents)}
+    owner = np.fromiter((position[p.doc_id] for p in passages), dtype=np.int64, count=len(passages))
+    means = np.zeros((len(documents), vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    np.add.at(means, owner, vectors)
+    return means / np.clip(np.linalg.norm(means, axis=1, keepdims=True), 1e-12, None)
 
 
 def _header(title: str, embedder: Embedder) -> str:
@@ -352,7 +368,8 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
         "record_hash": _record_hash(n, links.get(n.id)),
     } for n in notes])
     insert("todos", [{"note_id": n.id, "line": t.line, "text": t.text, "done": t.done} for n in notes for t in n.todos])
-    insert("documents", [{"pos": i, "id": d.id, "kind": d.kind} for i, d in enumerate(documents)])
+    insert("documents", [{"pos": i, "id": d.id, "kind": d.kind, "folded": f" {fold(lexical.document_text(d))} "}
+                         for i, d in enumerate(documents)])
     insert("passages", [{"row": i, "doc_id": p.doc_id, "kind": p.kind, "ordinal": p.ordinal, "text": p.text}
                         for i, p in enumerate(passages)])
 

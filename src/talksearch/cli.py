@@ -107,13 +107,17 @@ def query(
     until: Annotated[Optional[int], typer.Option(help="Only talks up to this year.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="Only talks or only notes: talk|note.")] = None,
     lang: Annotated[Optional[str], typer.Option(help="Only talks in this language (en, eng, es, ...).")] = None,
-    mode: Annotated[str, typer.Option(help="Ranking: hybrid, dense or lexical.")] = "hybrid",
+    mode: Annotated[str, typer.Option(help="Ranking: hybrid (blend), rrf, dense or lexical.")] = "hybrid",
     all_recordings: Annotated[bool, typer.Option("--all-recordings", help="One row per recording.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show dense and lexical ranks per result.")] = False,
+    sort: Annotated[str, typer.Option(help="relevance, or date: the 100 best matches newest first.")] = "relevance",
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
-    """Talks and notes that match TEXT by meaning, with the passage that matched."""
+    """Talks and notes that match TEXT by meaning, with the passage that matched.
+
+    In TEXT, "an exact phrase" (quoted) must appear and -word must not: talksearch query '"event sourcing" -django'.
+    """
     from .errors import UsageError
     from .search import Filters
 
@@ -122,7 +126,7 @@ def query(
     filters = Filters(event=event, speaker=speaker, since=since, until=until, kind=kind, lang=lang)
     with _open(index_dir) as kb:
         results = kb.query(text, k=k, offset=offset, filters=filters, mode=mode, all_recordings=all_recordings,
-                           explain=explain)
+                           explain=explain, sort=sort)
     _show_hits(results, text, json, start=offset + 1)
 
 
@@ -131,12 +135,13 @@ def related(
     talk: Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.")],
     k: K = 10,
     other_speakers: Annotated[bool, typer.Option("--other-speakers", help="Leave out talks by the same speakers.")] = False,
+    diversity: Annotated[float, typer.Option(help="0 = most similar first; higher = more varied (MMR).")] = 0.1,
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
     """Talks and notes about the same thing as TALK."""
     with _open(index_dir) as kb:
-        results = kb.related(talk, k=k, other_speakers=other_speakers)
+        results = kb.related(talk, k=k, other_speakers=other_speakers, diversity=diversity)
     _show_hits(results, "", json)
 
 

@@ -8,16 +8,18 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from . import store
 from .errors import AmbiguousTalkError, TalkNotFoundError, UsageError
 from .normalize import fold
 from .records import Hit, Kind, Recording, Todo
-from .search import MODES, Filters, Ranked, Searcher, snippet
+from .search import MODES, Filters, Ranked, Searcher, parse_query, snippet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
     from .embed import Embedder
 
 MAX_CANDIDATES = 8  # candidates listed for an ambiguous reference
+MMR_POOL = 50  # related candidates diversified by MMR
+SORT_POOL = 100  # best matches that --sort date orders
+MMR_DIVERSITY = 0.1  # weight of redundancy against relevance in MMR; measured in benchmarks/eval.py
 SQL_TABLES = ("talks", "talk_sources", "speakers", "events", "sources", "skipped", "notes", "todos", "passages",
               "documents")
 
@@ -74,33 +79,77 @@ class KnowledgeBase:
         mode: str = "hybrid",
         all_recordings: bool = False,
         explain: bool = False,
+        sort: str = "relevance",
     ) -> list[Hit]:
-        """Talks and notes that match `text` by meaning and by words, best first, one row per talk."""
+        """Talks and notes that match `text` by meaning and by words, best first, one row per talk.
+
+        In `text`, `"an exact phrase"` must appear and `-word` must not. `sort="date"` orders the
+        SORT_POOL best matches newest first (undated last).
+        """
         if mode not in MODES:
             raise UsageError(f"unknown ranking mode {mode!r}: use one of {', '.join(MODES)}")
+        if sort not in ("relevance", "date"):
+            raise UsageError(f"--sort must be relevance or date, not {sort!r}")
         if k < 1 or offset < 0:
             raise UsageError("-k must be at least 1 and --offset at least 0")
-        if not text.strip():
+        parsed = parse_query(text)
+        if not parsed.text.strip():
             raise UsageError("the query is empty: give some words to search for")
-        vector = self.searcher.embedder.embed([text])[0]
-        ranked = self.searcher.rank(text, filters, mode=mode, vector=vector)
-        chosen = self._collapse(ranked.positions, offset + k, all_recordings)[offset:]
-        return self._hits(chosen, ranked, text, vector, explain=explain, all_recordings=all_recordings)
+        filters = replace(filters, phrases=filters.phrases + parsed.phrases, excluded=filters.excluded + parsed.excluded)
+        vector = self.searcher.embedder.embed([parsed.text])[0]
+        ranked = self.searcher.rank(parsed.text, filters, mode=mode, vector=vector)
+        if sort == "date":
+            pool = self._collapse(ranked.positions, SORT_POOL, all_recordings)
+            dates = self._dates([self.searcher.doc_id(p) for p in pool])
+            chosen = sorted(pool, key=lambda p: dates.get(self.searcher.doc_id(p)) or "", reverse=True)
+            chosen = chosen[offset : offset + k]
+        else:
+            chosen = self._collapse(ranked.positions, offset + k, all_recordings)[offset:]
+        return self._hits(chosen, ranked, parsed.text, vector, explain=explain, all_recordings=all_recordings)
 
-    def related(self, ref: str, *, k: int = 10, other_speakers: bool = False) -> list[Hit]:
-        """The talks and notes closest to the whole text of `ref` (never `ref` itself or its recordings)."""
+    def _dates(self, ids: list[str]) -> dict[str, str]:
+        return dict(self.con.execute("select id, date from talks where id in ? and date is not null", [ids]).fetchall())
+
+    def related(self, ref: str, *, k: int = 10, other_speakers: bool = False,
+                diversity: float = MMR_DIVERSITY) -> list[Hit]:
+        """The talks and notes closest to the whole text of `ref` (never `ref` itself or its recordings).
+
+        `diversity` trades relevance for variety (maximal marginal relevance over whole-text vectors; 0 = off).
+        """
+        if k < 1 or not 0 <= diversity < 1:
+            raise UsageError("-k must be at least 1 and --diversity from 0 up to (not including) 1")
         doc_id = self.resolve(ref)
         pos = self.searcher.position[doc_id]
-        vector = self.searcher.doc_vector(pos)
-        ranked = self.searcher.dense(vector, None)
+        seed = self.con.execute("select title || chr(10) || coalesce(text, '') from talks where id = ? union all "
+                                "select title || chr(10) || coalesce(text, '') from notes where id = ?",
+                                [doc_id, doc_id]).fetchone()[0]
+        ranked = self.searcher.related(pos, seed)
         own = self._group_of(doc_id)
-        exclude = {p for p in ranked.positions if self._group_of(self.searcher.doc_id(p)) == own}
-        if other_speakers:
-            mine = self._speakers(doc_id)
-            exclude |= {p for p in ranked.positions if mine & self._speakers(self.searcher.doc_id(p))}
-        positions = [p for p in ranked.positions if p not in exclude]
-        chosen = self._collapse(positions, k, False)
-        return self._hits(chosen, ranked, "", vector)
+        mine = self._speakers(doc_id) if other_speakers else frozenset()
+        positions = [p for p in ranked.positions if self._group_of(self.searcher.doc_id(p)) != own
+                     and not (mine & self._speakers(self.searcher.doc_id(p)))]
+        pool = self._collapse(positions, max(MMR_POOL, k), False)
+        chosen = self._diversify(pool, ranked, k, diversity)
+        return self._hits(chosen, ranked, "", np.asarray(self.searcher.document_vectors[pos]))
+
+    def _diversify(self, pool: list[int], ranked: Ranked, k: int, diversity: float) -> list[int]:
+        """Maximal marginal relevance: each pick maximises (1-d)*relevance - d*similarity to earlier picks."""
+        if diversity == 0 or len(pool) <= 1:
+            return pool[:k]
+        score = dict(zip(ranked.positions, ranked.scores, strict=True))
+        vectors = np.asarray(self.searcher.document_vectors[pool])
+        similar = vectors @ vectors.T
+        chosen: list[int] = []
+        left = list(range(len(pool)))
+        while left and len(chosen) < k:
+            def gain(i: int) -> float:
+                redundancy = max((similar[i, j] for j in chosen), default=0.0)
+                return (1 - diversity) * score[pool[i]] - diversity * redundancy
+
+            best = max(left, key=gain)
+            chosen.append(best)
+            left.remove(best)
+        return [pool[i] for i in chosen]
 
     def talk(self, ref: str) -> Detail:
         """All there is to know about one talk or note."""

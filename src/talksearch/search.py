@@ -1,8 +1,15 @@
 """`query` and `related`: filter in DuckDB, rank densely and lexically, fuse, group into hits.
 
-Every ranker returns `(positions, scores)` over documents (`documents.pos`),
-best first, so hybrid ranking is composition: `fuse_rrf(dense, lexical)`.
-Recordings of one talk at several events collapse into one hit.
+Every ranker returns a `Ranked` over documents (`documents.pos`), best first,
+so hybrid ranking is composition: `blend(dense, lexical)` (shipped) or
+`fuse_rrf(dense, lexical)`. `benchmarks/eval.py` measures each on the
+development set; the blend measured higher (README, "Ranking quality").
+
+- dense: a document's score is the cosine of its best passage;
+- lexical: BM25 over the whole document (`lexical.py`);
+- blend: DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * BM25 / best BM25 of the query, minus
+  FOREIGN_PENALTY for talks in a language other than English (the encoder is English-only:
+  their vectors are noise to an English query) unless --lang asks for a language.
 """
 
 from __future__ import annotations
@@ -26,7 +33,11 @@ if TYPE_CHECKING:
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.)
 DENSE_DEPTH = 2000  # passages fetched from FAISS before grouping into documents
 LEXICAL_DEPTH = 1000  # documents kept from BM25
-MODES = ("hybrid", "dense", "lexical")
+DENSE_WEIGHT = 0.65  # share of the cosine in the blend; measured on the development set (0.6-0.7 plateau)
+RELATED_DENSE_WEIGHT = 0.7  # the same for related talks: whole-text cosine vs BM25 of the seed's text
+RELATED_QUERY_CHARS = 2000  # how much of a seed's text becomes its BM25 query
+FOREIGN_PENALTY = 0.05  # blend points taken from non-English talks; measured: fewer of them in the top 10, same nDCG
+MODES = ("hybrid", "rrf", "dense", "lexical")
 
 _ISO3 = {"en": "eng", "es": "spa", "fr": "fra", "de": "deu", "it": "ita", "pt": "por", "ru": "rus", "ja": "jpn",
          "ko": "kor", "zh": "zho", "pl": "pol", "nl": "nld", "cs": "ces", "uk": "ukr"}
@@ -42,9 +53,39 @@ class Filters:
     until: int | None = None
     kind: str | None = None  # "talk" | "note"
     lang: str | None = None
+    phrases: tuple[str, ...] = ()  # must appear, case and accents folded ("exact phrase" in a query)
+    excluded: tuple[str, ...] = ()  # must not appear (-word in a query)
 
     def __bool__(self) -> bool:
-        return any(v is not None for v in self.__dict__.values())
+        return any(v not in (None, ()) for v in self.__dict__.values())
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query as typed: the words to rank by, and the phrases and words that filter."""
+
+    text: str  # what the rankers see: everything but the -words, quotes removed
+    phrases: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+
+
+_PHRASE = re.compile(r'"([^"]+)"')
+
+
+def parse_query(raw: str) -> Query:
+    """`"exact phrase"` must appear, `-word` must not; the rest (and the phrases' words) rank.
+
+    >>> parse_query('"event sourcing" -django production')
+    Query(text='event sourcing production', phrases=('event sourcing',), excluded=('django',))
+    """
+    phrases = tuple(p.strip() for p in _PHRASE.findall(raw) if fold(p))
+    words, excluded = [], []
+    for token in _PHRASE.sub(lambda m: f" {m.group(1)} ", raw).split():
+        if token.startswith("-") and len(token) > 1 and fold(token[1:]):
+            excluded.append(token[1:])
+        else:
+            words.append(token.replace('"', ""))
+    return Query(" ".join(words), phrases, tuple(excluded))
 
 
 @dataclass(frozen=True)
@@ -89,18 +130,33 @@ class Searcher:
         return self._documents[0][pos]
 
     @cached_property
-    def _passage_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """Document position and ordinal of every passage row."""
+    def _passage_doc(self) -> np.ndarray:
+        """Document position of every passage row."""
         import numpy as np
 
         table = self.con.execute(
-            'select d.pos, p.ordinal from passages p join documents d on d.id = p.doc_id order by p."row"'
-        ).fetchnumpy()
-        return np.asarray(table["pos"], dtype=np.int64), np.asarray(table["ordinal"], dtype=np.int64)
+            'select d.pos from passages p join documents d on d.id = p.doc_id order by p."row"').fetchnumpy()
+        return np.asarray(table["pos"], dtype=np.int64)
 
-    @property
-    def _passage_doc(self) -> np.ndarray:
-        return self._passage_table[0]
+    @cached_property
+    def _foreign(self) -> np.ndarray:
+        """True for talks known to be in a language other than English."""
+        import numpy as np
+
+        flags = np.zeros(len(self._documents[0]), dtype=bool)
+        rows = self.con.execute("select d.pos from documents d join talks t on t.id = d.id "
+                                "where t.language is not null and t.language <> 'eng'").fetchnumpy()
+        flags[np.asarray(rows["pos"], dtype=np.int64)] = True
+        return flags
+
+    @cached_property
+    def document_vectors(self) -> np.ndarray:
+        import numpy as np
+
+        try:
+            return np.load(self.generation.document_vectors, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise IndexDamagedError(f"{self.generation.document_vectors}: unreadable ({exc}); {store.REINDEX}") from exc
 
     @cached_property
     def vectors(self):
@@ -156,6 +212,19 @@ class Searcher:
             talk_args.append(code)
             if code != "eng":
                 note_sql.append("and false")
+        text_sql, text_args = [], []
+        for phrase in filters.phrases:
+            text_sql.append("and d.folded like ?")
+            text_args.append(f"% {fold(phrase)} %")
+        for word in filters.excluded:
+            text_sql.append("and d.folded not like ?")
+            text_args.append(f"% {fold(word)} %")
+        if text_sql:
+            clause = " ".join(text_sql)
+            talk_sql.append(f"and t.id in (select d.id from documents d where true {clause})")
+            note_sql.append(f"and n.id in (select d.id from documents d where true {clause})")
+            talk_args += text_args
+            note_args += text_args
         ids: list[str] = []
         if filters.kind in (None, "talk"):
             ids += [r[0] for r in self.con.execute(" ".join(talk_sql), talk_args).fetchall()]
@@ -214,25 +283,41 @@ class Searcher:
             return dense
         if mode == "lexical":
             return lex
-        positions, scores = fuse_rrf((dense.positions, dense.scores), (lex.positions, lex.scores))
-        return Ranked(positions, scores, dense.dense, lex.lexical)
+        if mode == "rrf":
+            positions, scores = fuse_rrf((dense.positions, dense.scores), (lex.positions, lex.scores))
+            return Ranked(positions, scores, dense.dense, lex.lexical)
+        return self.blend(dense, lex, weight=DENSE_WEIGHT, penalty=0.0 if filters.lang else FOREIGN_PENALTY)
 
-    def doc_vector(self, pos: int) -> np.ndarray:
-        """A document's whole text as one vector: the normalised mean of its passages."""
+    def blend(self, dense: Ranked, lex: Ranked, *, weight: float, penalty: float = 0.0) -> Ranked:
+        """Cosine and max-normalised BM25, weighted; a document one ranker did not return gets its floor."""
+        floor = min(dense.scores) if dense.scores else 0.0  # below every cosine FAISS returned
+        top_bm25 = max(lex.scores) if lex.scores else 1.0
+        cosine = dict(zip(dense.positions, dense.scores, strict=True))
+        bm25 = dict(zip(lex.positions, lex.scores, strict=True))
+        blended = {
+            pos: weight * cosine.get(pos, floor) + (1 - weight) * bm25.get(pos, 0.0) / top_bm25
+            - (penalty if self._foreign[pos] else 0.0)
+            for pos in cosine.keys() | bm25.keys()
+        }
+        order = sorted(blended, key=lambda pos: (-blended[pos], pos))
+        return Ranked(order, [blended[p] for p in order], dense.dense, lex.lexical)
+
+    def related(self, pos: int, seed_text: str) -> Ranked:
+        """Documents like the one at `pos`: whole-text cosine blended with BM25 of its text."""
         import numpy as np
 
-        rows = np.flatnonzero(self._passage_doc == pos)
-        vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows])
-        mean = vectors.mean(axis=0)
-        return mean / max(float(np.linalg.norm(mean)), 1e-12)
+        cosines = np.asarray(self.document_vectors @ self.document_vectors[pos])
+        order = np.argsort(-cosines)[:LEXICAL_DEPTH]
+        dense = Ranked([int(p) for p in order], [float(cosines[p]) for p in order],
+                       {int(p): (rank, float(cosines[p]), -1) for rank, p in enumerate(order, start=1)}, {})
+        lex = self.lexical(seed_text[:RELATED_QUERY_CHARS], None)
+        return self.blend(dense, lex, weight=RELATED_DENSE_WEIGHT)
 
     def best_passage(self, pos: int, vector: np.ndarray) -> int:
-        """The row of the document's text passage closest to `vector` (its title line if it has no text)."""
+        """The row of the document's passage closest to `vector`."""
         import numpy as np
 
         rows = np.flatnonzero(self._passage_doc == pos)
-        content = rows[self._passage_table[1][rows] > 0]
-        rows = content if len(content) else rows
         vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows])
         return int(rows[int(np.argmax(vectors @ vector))])
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import duckdb
     import numpy as np
 
-INDEX_FORMAT = 1  # bump when the layout or schema changes
+INDEX_FORMAT = 2  # bump when the layout or schema changes
 ENV_INDEX = "TALKSEARCH_INDEX"
 DEFAULT_INDEX = "indexes"
 CURRENT = "CURRENT"
@@ -44,6 +44,7 @@ LOCK = ".lock"
 MANIFEST = "manifest.json"
 DATABASE = "meta.duckdb"
 VECTORS = "passages.faiss"
+DOCUMENT_VECTORS = "documents.npy"  # one normalised mean vector per document, row = documents.pos
 LEXICAL = "lexical"
 REINDEX = "re-index with `talksearch index --rebuild`"
 
@@ -64,7 +65,7 @@ create table notes (id varchar primary key, title varchar, file varchar, path va
     line_start integer, line_end integer, context varchar, text varchar, tags varchar[],
     urls varchar[], talk_id varchar, context_folded varchar, doc_hash varchar, record_hash varchar);
 create table todos (note_id varchar, line integer, text varchar, done boolean);
-create table documents (pos integer primary key, id varchar, kind varchar);
+create table documents (pos integer primary key, id varchar, kind varchar, folded varchar);
 create table passages ("row" integer primary key, doc_id varchar, kind varchar, ordinal integer,
     text varchar);
 """
@@ -94,6 +95,10 @@ class Generation:
     def lexical(self) -> Path:
         return self.path / LEXICAL
 
+    @property
+    def document_vectors(self) -> Path:
+        return self.path / DOCUMENT_VECTORS
+
 
 def current(root: Path) -> Generation:
     """The live generation; IndexMissingError if none was built, IndexDamagedError if it is broken."""
@@ -117,7 +122,7 @@ def current(root: Path) -> Generation:
             f"{path}: built with model {manifest.get('model')} ({manifest.get('dimension')} dims), not {MODEL_NAME} "
             f"({DIMENSION} dims); {REINDEX}"
         )
-    for name in (DATABASE, VECTORS):
+    for name in (DATABASE, VECTORS, DOCUMENT_VECTORS):
         if not (path / name).is_file():
             raise IndexDamagedError(f"{path / name}: missing; {REINDEX}")
     return Generation(path, manifest)
@@ -202,6 +207,11 @@ class Writer:
             index.add(vectors)
         faiss.write_index(index, str(self.path / VECTORS))
 
+    def write_document_vectors(self, vectors: np.ndarray) -> None:
+        import numpy as np
+
+        np.save(self.path / DOCUMENT_VECTORS, vectors)
+
     def commit(self, manifest: dict) -> Path:
         manifest = {"format": INDEX_FORMAT, "talksearch_version": __version__, **manifest}
         _write_atomic(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
@@ -210,6 +220,7 @@ class Writer:
         os.rename(self.path, final)
         _write_atomic(self.root / CURRENT, final.name + "\n")
         _fsync_dir(self.root)
+        remove_stale(self.root)
         return final
 
 

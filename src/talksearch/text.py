@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,14 +24,6 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 # word pieces of each string (no special tokens); offsets of each piece for long sentences
 CountTokens = Callable[[list[str]], list[int]]
 TokenOffsets = Callable[[str], list[tuple[int, int]]]
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A passage of one document: its text and its position."""
-
-    text: str
-    ordinal: int  # 0-based position within the document
 
 
 def load_sentencizer() -> Language:

@@ -1,0 +1,96 @@
+"""Query speed: cold `talksearch query`/`related` processes against a floor, and warm API latency.
+
+    .venv/bin/python benchmarks/query_speed.py --index /tmp/ixfull [--runs 9] [--warm 200]
+
+- Cold: each run starts a new process (`talksearch query "<text>"`, index on disk, OS cache warm after
+  a first untimed run). The floor, timed in the same loop, is `python -c "import numpy, faiss, duckdb"`:
+  the least any query process must pay. Reported: median wall seconds, the ratio to the floor's median,
+  and the peak RSS of the query processes (from wait4).
+- Warm: one `talksearch.open()` and `--warm` queries through `kb.query` (titles of talks drawn with a fixed
+  seed, so anyone gets the same list): p50 and p99 milliseconds.
+
+Targets (issue "Speed and scale"): cold median <= 0.8 s and <= 2.5x floor, peak RSS <= 400 MB;
+warm p50 <= 20 ms, p99 <= 60 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+QUERIES = ["celery retries", "making pandas faster", "how do I test async code", "type hints for decorators",
+           "deploying django on kubernetes", "structural pattern matching", "maintainer burnout"]
+
+
+def timed(argv: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss // 1024
+
+
+def cold(index: str, runs: int) -> dict[str, dict]:
+    talksearch = str(BIN / "talksearch")
+    floor_cmd = [sys.executable, "-c", "import numpy, faiss, duckdb"]
+    related_ref = subprocess.run([talksearch, "query", QUERIES[0], "-k", "1", "--json", "--index-dir", index],
+                                 capture_output=True, text=True, check=True).stdout
+    seed = related_ref.split('"id": "', 1)[1].split('"', 1)[0]
+    commands = {
+        "floor": lambda i: floor_cmd,
+        "query": lambda i: [talksearch, "query", QUERIES[i % len(QUERIES)], "--index-dir", index],
+        "related": lambda i: [talksearch, "related", seed, "--index-dir", index],
+    }
+    for make in commands.values():  # warm the OS cache; not timed
+        timed(make(0))
+    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
+    for i in range(runs):  # interleaved, so load on the machine hits every command alike
+        for name, make in commands.items():
+            samples[name].append(timed(make(i)))
+    floor = statistics.median(s for s, _ in samples["floor"])
+    return {name: {"median_s": statistics.median(s for s, _ in runs_), "ratio": statistics.median(s for s, _ in runs_) / floor,
+                   "peak_rss_mb": max(m for _, m in runs_)} for name, runs_ in samples.items()}
+
+
+def warm(index: str, count: int) -> dict[str, float]:
+    import talksearch
+
+    with talksearch.open(index) as kb:
+        titles = [row[0] for row in kb.con.execute("select title from talks order by id").fetchall()]
+        queries = random.Random(7).sample(titles, min(count, len(titles)))
+        kb.query("warm up", k=10)
+        times = []
+        for text in queries:
+            start = time.perf_counter()
+            kb.query(text, k=10)
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {"p50_ms": times[len(times) // 2], "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))],
+            "queries": len(times)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--warm", type=int, default=200)
+    args = parser.parse_args()
+    print(f"| cold ({args.runs} runs) | median s | x floor | peak RSS MB |\n|---|---|---|---|")
+    for name, row in cold(args.index, args.runs).items():
+        print(f"| {name} | {row['median_s']:.3f} | {row['ratio']:.2f} | {row['peak_rss_mb']} |")
+    result = warm(args.index, args.warm)
+    print(f"\nwarm kb.query over {result['queries']} queries: p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

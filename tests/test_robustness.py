@@ -1,0 +1,78 @@
+"""Interrupted and concurrent runs never damage the live index."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from talksearch import kb, store
+from talksearch.cli import app
+
+from .conftest import DATA, build_index
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def live(tmp_path, embedder):
+    root = tmp_path / "index"
+    build_index(root, [DATA], embedder)
+    return root
+
+
+def answers(root, embedder) -> list[str]:
+    with kb.open(root, embedder=embedder) as base:
+        return [h.id for h in base.query("celery retries", k=5)]
+
+
+def test_a_second_index_run_is_turned_away(live):
+    with store.locked(live):
+        result = runner.invoke(app, ["index", str(DATA), "--index-dir", str(live)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {live}/: another `talksearch index` run is writing this index; "
+                             "wait for it to finish\n")
+
+
+def test_leftovers_of_a_killed_run_are_cleaned_up(live, embedder):
+    stale = live / ".tmp-20000101T000000-1-000000"
+    (stale / "lexical").mkdir(parents=True)
+    old_generation = (live / store.CURRENT).read_text().strip()
+    build_index(live, [], embedder)  # refresh
+    build_index(live, [], embedder)  # and again: the first generation is now two runs old
+    assert not stale.exists()
+    assert not (live / old_generation).exists()
+    assert len(list(live.glob("gen-*"))) == 2  # the live one and the previous one
+    assert not list(live.glob(".tmp-*"))
+
+
+@pytest.mark.parametrize(("sig", "after"), [(signal.SIGKILL, 2.5), (signal.SIGKILL, 6.0), (signal.SIGINT, 4.0)])
+def test_killing_index_leaves_the_previous_index_answering(live, embedder, tmp_path, sig, after):
+    before = answers(live, embedder)
+    pointer = (live / store.CURRENT).read_text()
+    proc = subprocess.Popen([sys.executable, "-m", "talksearch", "index", "--rebuild", str(DATA), "--index-dir",
+                             str(live)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    if proc.poll() is None:
+        os.kill(proc.pid, sig)
+    _, err = proc.communicate(timeout=60)
+    if sig == signal.SIGINT and proc.returncode != 0:
+        assert proc.returncode == 130 and err.strip().splitlines()[-1] == "interrupted"
+    if proc.returncode != 0:
+        assert (live / store.CURRENT).read_text() == pointer
+    assert answers(live, embedder) == before
+    build_index(live, [], embedder)  # the next run completes and cleans up
+    assert answers(live, embedder) == before
+    assert not list(live.glob(".tmp-*"))
+
+
+def test_queries_during_an_index_run_use_the_previous_index(live, embedder):
+    with kb.open(live, embedder=embedder) as base:
+        first = [h.id for h in base.query("uuid v7", k=3)]
+        build_index(live, [DATA], embedder, rebuild=True)  # swaps a new generation in underneath
+        assert [h.id for h in base.query("uuid v7", k=3)] == first
