@@ -208,9 +208,10 @@ class _Previous:
 
     @classmethod
     def load(cls, root: Path) -> _Previous:
+        """The live index's state; an index of an older format still lends its sources and vectors."""
         if not (root / store.CURRENT).is_file():
             return cls.empty()
-        generation = store.current(root)
+        generation = store.current(root, strict=False)
         con = store.connect(generation)
         try:
             sources = dict(con.execute("select path, format from sources").fetchall())

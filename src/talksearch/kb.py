@@ -155,7 +155,7 @@ class KnowledgeBase:
         """All there is to know about one talk or note."""
         doc_id = self.resolve(ref)
         pos = self.searcher.position[doc_id]
-        hit = self._hits([pos], Ranked([pos], [1.0], {}, {}), "", None)[0]
+        hit = self._hits([pos], Ranked([pos], [1.0]), "", None)[0]
         if hit.kind is Kind.TALK:
             fields = self._row("select * exclude (doc_hash, record_hash, event_folded) from talks where id = ?", doc_id)
             sources = self._rows("select * exclude (talk_id) from talk_sources where talk_id = ? order by format, source", doc_id)
@@ -306,24 +306,19 @@ class KnowledgeBase:
         score = dict(zip(ranked.positions, ranked.scores, strict=True))
         rows = {p: self.searcher.best_passage(p, vector) for p in positions} if vector is not None else {}
         passages = self._passage_texts(ids, rows)
+        talk_ids = [i for i in ids if i in self.searcher.talk_ids]
+        note_ids = [i for i in ids if i not in self.searcher.talk_ids]
         talks = {r["id"]: r for r in self._rows(
-            "select id, title, speakers, event_title, date, url, group_id from talks where id in ?", ids)}
-        groups = [t["group_id"] for t in talks.values()]
-        recordings: dict[str, list[Recording]] = {}
-        for r in self._rows("select group_id, id, event_title as event, date, url from talks where group_id in ? "
-                            "order by date, id", groups):
-            recordings.setdefault(r.pop("group_id"), []).append(Recording(**r))
-        sources: dict[str, list[str]] = {}
-        for talk_id, source in self.con.execute(
-                "select talk_id, source from talk_sources where talk_id in ? order by format, source", [ids]).fetchall():
-            sources.setdefault(talk_id, []).append(source)
+            "select t.id, t.title, t.speakers, t.event_title, t.date, t.url, t.group_id, "
+            "(select list({'id': r.id, 'event': r.event_title, 'date': r.date, 'url': r.url} order by r.date, r.id) "
+            " from talks r where r.group_id = t.group_id) as recordings, "
+            "(select list(s.source order by s.format, s.source) from talk_sources s where s.talk_id = t.id) as sources "
+            "from talks t where t.id in ?", talk_ids)} if talk_ids else {}
         notes = {r["id"]: r for r in self._rows(
-            "select n.id, n.title, n.file, n.path, n.line_start, n.context, n.urls, t.speakers, t.event_title, t.date "
-            "from notes n left join talks t on t.id = n.talk_id where n.id in ?", ids)}
-        todos: dict[str, list[Todo]] = {}
-        for note_id, todo_text, done, line in self.con.execute(
-                "select note_id, text, done, line from todos where note_id in ? order by line", [ids]).fetchall():
-            todos.setdefault(note_id, []).append(Todo(todo_text, done, line))
+            "select n.id, n.title, n.file, n.path, n.line_start, n.context, n.urls, t.speakers, t.event_title, t.date, "
+            "(select list({'text': d.text, 'done': d.done, 'line': d.line} order by d.line) from todos d "
+            " where d.note_id = n.id) as todos "
+            "from notes n left join talks t on t.id = n.talk_id where n.id in ?", note_ids)} if note_ids else {}
 
         hits = []
         for pos, doc_id in zip(positions, ids, strict=True):
@@ -332,26 +327,21 @@ class KnowledgeBase:
             found = float(score.get(pos, 1.0))
             if doc_id in talks:
                 t = talks[doc_id]
-                recs = tuple(r for r in recordings[t["group_id"]] if not all_recordings or r.id == doc_id)
+                recs = tuple(Recording(**r) for r in t["recordings"] if not all_recordings or r["id"] == doc_id)
                 hits.append(Hit(doc_id, Kind.TALK, t["title"], tuple(t["speakers"]), t["event_title"], t["date"],
-                                t["url"], found, snippet(passage, text), tuple(sources.get(doc_id, ())), recs,
+                                t["url"], found, snippet(passage, text), tuple(t["sources"] or ()), recs,
                                 explain=explanation))
             else:
                 n = notes[doc_id]
+                todos = tuple(Todo(**todo) for todo in n["todos"] or ())
                 hits.append(Hit(doc_id, Kind.NOTE, n["title"], tuple(n["speakers"] or ()), n["event_title"] or n["context"],
                                 n["date"], (n["urls"] or [None])[0], found, snippet(passage, text), (n["path"],),
-                                file=n["file"], line=n["line_start"], todos=tuple(todos.get(doc_id, ())),
-                                explain=explanation))
+                                file=n["file"], line=n["line_start"], todos=todos, explain=explanation))
         return hits
 
     @staticmethod
     def _explain(ranked: Ranked, pos: int, passage: str) -> dict:
-        dense, lex = ranked.dense.get(pos), ranked.lexical.get(pos)
-        return {
-            "dense_rank": dense[0] if dense else None, "dense_score": round(dense[1], 4) if dense else None,
-            "lexical_rank": lex[0] if lex else None, "lexical_score": round(lex[1], 4) if lex else None,
-            "passage": passage,
-        }
+        return {**ranked.explain(pos), "passage": passage}
 
     def _passage_texts(self, ids: list[str], rows: dict[int, int]) -> dict[str, str]:
         """The chosen passage of each document; without a vector, its first text passage."""

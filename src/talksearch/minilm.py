@@ -41,6 +41,28 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarr
     return (x - mean) / np.sqrt(var + EPS) * weight + bias
 
 
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """The tensors of a .safetensors file as read-only arrays over one memory map (nothing is copied).
+
+    The format: 8 bytes of little-endian header length, a JSON header naming each tensor's dtype,
+    shape and byte range, then the raw data.
+    """
+    import json
+
+    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    size = int(raw[:8].view("<u8")[0])
+    header = json.loads(bytes(raw[8 : 8 + size]))
+    data = raw[8 + size :]
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = info["data_offsets"]
+        tensors[name] = data[start:end].view(dtypes[info["dtype"]]).reshape(info["shape"])
+    return tensors
+
+
 class NumpyEmbedder:
     """Embeds short texts (queries) with the verified weights, in float32 NumPy."""
 
@@ -53,12 +75,7 @@ class NumpyEmbedder:
 
     @cached_property
     def _weights(self) -> dict[str, np.ndarray]:
-        from safetensors.numpy import load_file
-
-        weights = load_file(str(self.directory / WEIGHTS_FILE))
-        # dense layers as (in, out), contiguous: a plain 2-D BLAS product per call
-        return {name: np.ascontiguousarray(value.T) if name.endswith("dense.weight") or name.endswith(
-            ("query.weight", "key.weight", "value.weight")) else value for name, value in weights.items()}
+        return read_safetensors(self.directory / WEIGHTS_FILE)
 
     @cached_property
     def _tokenizer(self):
@@ -91,9 +108,9 @@ class NumpyEmbedder:
         attention_bias = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
 
         def dense(name: str, value: np.ndarray) -> np.ndarray:
-            weight = w[f"{name}.weight"]
-            out = value.reshape(-1, weight.shape[0]) @ weight + w[f"{name}.bias"]
-            return out.reshape(batch, length, weight.shape[1])
+            weight = w[f"{name}.weight"]  # (out, in), row-major as stored: weight @ x.T reads it in order
+            out = (weight @ value.reshape(-1, weight.shape[1]).T).T + w[f"{name}.bias"]
+            return out.reshape(batch, length, weight.shape[0])
 
         for i in range(LAYERS):
             p = f"encoder.layer.{i}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from . import lexical, store
@@ -90,12 +90,22 @@ def parse_query(raw: str) -> Query:
 
 @dataclass(frozen=True)
 class Ranked:
-    """A ranking of documents with the parts that produced it, for hits and --explain."""
+    """A ranking of documents, with each ranker's scores over all documents (for --explain)."""
 
     positions: list[int]
     scores: list[float]
-    dense: dict[int, tuple[int, float, int]]  # pos -> (rank, score, best passage row)
-    lexical: dict[int, tuple[int, float]]  # pos -> (rank, score)
+    cosine: np.ndarray | None = None  # best-passage cosine per document; -inf where filtered out
+    bm25: np.ndarray | None = None  # BM25 per document; 0 where no query term occurs
+
+    def explain(self, pos: int) -> dict:
+        """Rank (1 = best over all documents) and score of `pos` in each ranker; None where it has none."""
+        out = {}
+        for name, values, present in (("dense", self.cosine, lambda v: v > -1e30), ("lexical", self.bm25, lambda v: v > 0)):
+            value = None if values is None else float(values[pos])
+            found = value is not None and present(value)
+            out[f"{name}_rank"] = int((values > value).sum()) + 1 if found else None
+            out[f"{name}_score"] = round(value, 4) if found else None
+        return out
 
 
 def fuse_rrf(*rankings: tuple[Sequence[int], Sequence[float]], k: int = RRF_K) -> tuple[list[int], list[float]]:
@@ -128,6 +138,11 @@ class Searcher:
 
     def doc_id(self, pos: int) -> str:
         return self._documents[0][pos]
+
+    @cached_property
+    def talk_ids(self) -> frozenset[str]:
+        ids, kinds = self._documents
+        return frozenset(i for i, kind in zip(ids, kinds, strict=True) if kind == "talk")
 
     @cached_property
     def _passage_doc(self) -> np.ndarray:
@@ -232,86 +247,70 @@ class Searcher:
             ids += [r[0] for r in self.con.execute(" ".join(note_sql), note_args).fetchall()]
         return {self.position[i] for i in ids}
 
-    # -- rankers ---------------------------------------------------------------------------------------
+    # -- rankers: whole arrays over documents, -inf where a filter leaves a document out --------------------------
 
-    def dense(self, vector: np.ndarray, allowed: set[int] | None, depth: int = DENSE_DEPTH) -> Ranked:
-        """Documents by their best passage's cosine to `vector`."""
+    def mask(self, allowed: set[int] | None) -> np.ndarray | None:
+        import numpy as np
+
+        if allowed is None:
+            return None
+        keep = np.zeros(len(self._documents[0]), dtype=bool)
+        keep[list(allowed)] = True
+        return keep
+
+    def dense_scores(self, vector: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+        """Each document's best passage cosine to `vector` (exact: every passage is scored)."""
         import faiss
         import numpy as np
 
-        params = None
-        if allowed is not None:
-            rows = np.flatnonzero(np.isin(self._passage_doc, np.fromiter(allowed, dtype=np.int64)))
-            if not len(rows):
-                return Ranked([], [], {}, {})
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
-        depth = min(depth, self.vectors.ntotal)
-        if depth == 0:
-            return Ranked([], [], {}, {})
-        scores, rows = self.vectors.search(vector.reshape(1, -1).astype(np.float32), depth, params=params)
-        best: dict[int, tuple[float, int]] = {}
-        for score, row in zip(scores[0], rows[0], strict=True):
-            if row < 0:
-                continue
-            pos = int(self._passage_doc[row])
-            if pos not in best:
-                best[pos] = (float(score), int(row))
-        positions = list(best)  # FAISS returns best first, so first sight is the best passage
-        dense = {pos: (rank, best[pos][0], best[pos][1]) for rank, pos in enumerate(positions, start=1)}
-        return Ranked(positions, [best[p][0] for p in positions], dense, {})
+        best = np.full(len(self._documents[0]), -np.inf, dtype=np.float32)
+        index = self.vectors
+        if isinstance(index, faiss.IndexFlat):  # the stored vectors, without a copy: one BLAS product
+            stored = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+            np.maximum.at(best, self._passage_doc, stored @ vector.astype(np.float32))
+        else:  # an approximate index: its DENSE_DEPTH nearest passages
+            scores, rows = index.search(vector.reshape(1, -1).astype(np.float32), min(DENSE_DEPTH, index.ntotal))
+            found = rows[0] >= 0
+            np.maximum.at(best, self._passage_doc[rows[0][found]], scores[0][found])
+        return best if keep is None else np.where(keep, best, -np.inf)
 
-    def lexical(self, query: str, allowed: set[int] | None, depth: int = LEXICAL_DEPTH) -> Ranked:
+    def lexical_scores(self, query: str, keep: np.ndarray | None) -> np.ndarray:
         import numpy as np
 
         scores = self.bm25.scores(query)
-        if allowed is not None:
-            mask = np.zeros(len(scores), dtype=bool)
-            mask[list(allowed)] = True
-            scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores, kind="stable")[:depth]
-        top = [int(p) for p in top if scores[p] > 0]
-        lex = {pos: (rank, float(scores[pos])) for rank, pos in enumerate(top, start=1)}
-        return Ranked(top, [float(scores[p]) for p in top], {}, lex)
+        return scores if keep is None else np.where(keep, scores, 0.0)
 
     def rank(self, query: str, filters: Filters = Filters(), *, mode: str = "hybrid", vector=None) -> Ranked:
-        allowed = self.allowed(filters)
+        import numpy as np
+
+        keep = self.mask(self.allowed(filters))
         if vector is None and mode != "lexical":
             vector = self.embedder.embed([query])[0]
-        dense = self.dense(vector, allowed) if mode != "lexical" else Ranked([], [], {}, {})
-        lex = self.lexical(query, allowed) if mode != "dense" else Ranked([], [], {}, {})
+        cosine = self.dense_scores(vector, keep) if mode != "lexical" else None
+        bm25 = self.lexical_scores(query, keep) if mode != "dense" else None
         if mode == "dense":
-            return dense
+            return _ranked(cosine, cosine, None)
         if mode == "lexical":
-            return lex
+            return _ranked(np.where(bm25 > 0, bm25, -np.inf), None, bm25)
         if mode == "rrf":
+            dense, lex = _ranked(cosine, cosine, None), _ranked(np.where(bm25 > 0, bm25, -np.inf), None, bm25)
             positions, scores = fuse_rrf((dense.positions, dense.scores), (lex.positions, lex.scores))
-            return Ranked(positions, scores, dense.dense, lex.lexical)
-        return self.blend(dense, lex, weight=DENSE_WEIGHT, penalty=0.0 if filters.lang else FOREIGN_PENALTY)
+            return Ranked(positions, scores, cosine, bm25)
+        penalty = 0.0 if filters.lang else FOREIGN_PENALTY
+        return _ranked(self.blend(cosine, bm25, weight=DENSE_WEIGHT, penalty=penalty), cosine, bm25)
 
-    def blend(self, dense: Ranked, lex: Ranked, *, weight: float, penalty: float = 0.0) -> Ranked:
-        """Cosine and max-normalised BM25, weighted; a document one ranker did not return gets its floor."""
-        floor = min(dense.scores) if dense.scores else 0.0  # below every cosine FAISS returned
-        top_bm25 = max(lex.scores) if lex.scores else 1.0
-        cosine = dict(zip(dense.positions, dense.scores, strict=True))
-        bm25 = dict(zip(lex.positions, lex.scores, strict=True))
-        blended = {
-            pos: weight * cosine.get(pos, floor) + (1 - weight) * bm25.get(pos, 0.0) / top_bm25
-            - (penalty if self._foreign[pos] else 0.0)
-            for pos in cosine.keys() | bm25.keys()
-        }
-        order = sorted(blended, key=lambda pos: (-blended[pos], pos))
-        return Ranked(order, [blended[p] for p in order], dense.dense, lex.lexical)
+    def blend(self, cosine: np.ndarray, bm25: np.ndarray, *, weight: float, penalty: float = 0.0) -> np.ndarray:
+        """weight * cosine + (1 - weight) * BM25 / the query's best BM25, minus `penalty` for foreign talks."""
+        top = float(bm25.max()) if bm25.size and bm25.max() > 0 else 1.0
+        return weight * cosine + (1 - weight) * bm25 / top - penalty * self._foreign
 
     def related(self, pos: int, seed_text: str) -> Ranked:
         """Documents like the one at `pos`: whole-text cosine blended with BM25 of its text."""
         import numpy as np
 
-        cosines = np.asarray(self.document_vectors @ self.document_vectors[pos])
-        order = np.argsort(-cosines)[:LEXICAL_DEPTH]
-        dense = Ranked([int(p) for p in order], [float(cosines[p]) for p in order],
-                       {int(p): (rank, float(cosines[p]), -1) for rank, p in enumerate(order, start=1)}, {})
-        lex = self.lexical(seed_text[:RELATED_QUERY_CHARS], None)
-        return self.blend(dense, lex, weight=RELATED_DENSE_WEIGHT)
+        cosine = np.asarray(self.document_vectors @ self.document_vectors[pos])
+        bm25 = self.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
+        return _ranked(self.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT), cosine, bm25)
 
     def best_passage(self, pos: int, vector: np.ndarray) -> int:
         """The row of the document's passage closest to `vector`."""
@@ -322,7 +321,20 @@ class Searcher:
         return int(rows[int(np.argmax(vectors @ vector))])
 
 
+def _ranked(scores: np.ndarray, cosine: np.ndarray | None, bm25: np.ndarray | None, depth: int = LEXICAL_DEPTH) -> Ranked:
+    """The best `depth` documents by `scores` (-inf: left out)."""
+    import numpy as np
+
+    depth = min(depth, int(np.isfinite(scores).sum()))
+    if depth == 0:
+        return Ranked([], [], cosine, bm25)
+    top = np.argpartition(-scores, depth - 1)[:depth]
+    top = top[np.lexsort((top, -scores[top]))]
+    return Ranked([int(p) for p in top], [float(scores[p]) for p in top], cosine, bm25)
+
+
 _WORD = re.compile(r"\w+")
+_fold_word = lru_cache(maxsize=1 << 16)(fold)  # snippets fold the same words over and over
 
 
 def snippet(text: str, query: str, *, width: int = 240) -> str:
@@ -330,8 +342,8 @@ def snippet(text: str, query: str, *, width: int = 240) -> str:
     text = " ".join(text.split())
     if len(text) <= width:
         return text
-    words = {fold(w) for w in _WORD.findall(query) if len(w) > 1}
-    found = [(m.start(), fold(m.group())) for m in _WORD.finditer(text) if fold(m.group()) in words]
+    words = {_fold_word(w) for w in _WORD.findall(query) if len(w) > 1}
+    found = [(m.start(), w) for m in _WORD.finditer(text) if (w := _fold_word(m.group())) in words]
     # a word the text repeats says less about where the match is than one it uses once
     weight = {w: 1 / sum(1 for _, x in found if x == w) for _, w in found}
     start, best = 0, 0.0

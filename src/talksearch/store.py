@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import duckdb
     import numpy as np
 
-INDEX_FORMAT = 2  # bump when the layout or schema changes
+INDEX_FORMAT = 3  # bump when the layout or schema changes
 ENV_INDEX = "TALKSEARCH_INDEX"
 DEFAULT_INDEX = "indexes"
 CURRENT = "CURRENT"
@@ -100,8 +100,11 @@ class Generation:
         return self.path / DOCUMENT_VECTORS
 
 
-def current(root: Path) -> Generation:
-    """The live generation; IndexMissingError if none was built, IndexDamagedError if it is broken."""
+def current(root: Path, *, strict: bool = True) -> Generation:
+    """The live generation; IndexMissingError if none was built, IndexDamagedError if it is broken.
+
+    `strict=False` accepts another index format, for reusing its vectors when re-indexing.
+    """
     pointer = root / CURRENT
     if not pointer.is_file():
         raise IndexMissingError(f"no index at {root}/: build one with `talksearch index PATH` (e.g. `talksearch index data/`)")
@@ -110,7 +113,7 @@ def current(root: Path) -> Generation:
         manifest = json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         raise IndexDamagedError(f"{path / MANIFEST}: unreadable manifest ({exc}); {REINDEX}") from exc
-    if manifest.get("format") != INDEX_FORMAT:
+    if strict and manifest.get("format") != INDEX_FORMAT:
         raise IndexDamagedError(
             f"{path}: index format {manifest.get('format')} is not {INDEX_FORMAT} (built by talksearch "
             f"{manifest.get('talksearch_version')}); {REINDEX}"
@@ -122,7 +125,7 @@ def current(root: Path) -> Generation:
             f"{path}: built with model {manifest.get('model')} ({manifest.get('dimension')} dims), not {MODEL_NAME} "
             f"({DIMENSION} dims); {REINDEX}"
         )
-    for name in (DATABASE, VECTORS, DOCUMENT_VECTORS):
+    for name in (DATABASE, VECTORS, DOCUMENT_VECTORS) if strict else (DATABASE, VECTORS):
         if not (path / name).is_file():
             raise IndexDamagedError(f"{path / name}: missing; {REINDEX}")
     return Generation(path, manifest)
@@ -180,7 +183,8 @@ class Writer:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+        now = time.time_ns()  # names sort in the order runs started: remove_stale relies on it
+        self.stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-{os.getpid()}"
         self.path = root / f".tmp-{self.stamp}"
 
     def __enter__(self) -> Writer:
