@@ -271,7 +271,7 @@ def test_sql_cannot_write_attach_install_or_read_files(indexed, statement, reaso
 
 
 def test_missing_lexical_file_says_to_re_index(indexed):
-    (_live(indexed) / store.LEXICAL / "vocab.index.json").unlink()
+    (_live(indexed) / store.LEXICAL / "vocab.txt").unlink()
     result = invoke("query", "celery")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {_live(indexed) / store.LEXICAL}: unreadable ([Errno 2] No such file")

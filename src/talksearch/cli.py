@@ -135,7 +135,7 @@ def related(
     talk: Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.")],
     k: K = 10,
     other_speakers: Annotated[bool, typer.Option("--other-speakers", help="Leave out talks by the same speakers.")] = False,
-    diversity: Annotated[float, typer.Option(help="0 = most similar first; higher = more varied (MMR).")] = 0.1,
+    diversity: Annotated[float, typer.Option(help="0 = most similar first; higher = more varied (MMR), e.g. 0.3.")] = 0.0,
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:

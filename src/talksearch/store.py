@@ -149,7 +149,7 @@ def read_vectors(generation: Generation, *, expected: int):
     import faiss
 
     try:
-        index = faiss.read_index(str(generation.vectors))
+        index = faiss.read_index(str(generation.vectors), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
     except RuntimeError as exc:
         reason = str(exc).splitlines()[0]
         raise IndexDamagedError(f"{generation.vectors}: unreadable ({reason}); {REINDEX}") from exc
