@@ -5,10 +5,12 @@ unreadable file is and say so with the same `InputError` reasons:
 
     "empty file"                                  nothing but whitespace
     "binary file, not text"                       NUL bytes in the first 8 KB, no UTF-16 BOM
-    "not UTF-8 text (decode error at byte N)"     N is the 0-based offset of the bad byte
+    "not UTF-16 text (decode error at byte N)"    a UTF-16 BOM (or NUL pattern) over bytes that are not UTF-16
     "cannot read: <OS error>"                     permissions, a directory named like a file...
 
-A UTF-8 or UTF-16 BOM is honoured; newlines become "\\n"; text is Unicode NFC.
+A UTF-8 or UTF-16 BOM is honoured, UTF-16 without one is recognised by its NUL bytes, and bytes
+that are not UTF-8 are read as Windows-1252 (Latin-1 where that fails); newlines become "\\n";
+text is Unicode NFC.
 """
 
 from __future__ import annotations
@@ -54,14 +56,39 @@ def decode_text(data: bytes, path: str) -> str:
         text = _decode(data[len(codecs.BOM_UTF8) :], "utf-8", path, offset=len(codecs.BOM_UTF8))
     elif data.startswith(_UTF16_BOMS):
         text = _decode(data, "utf-16", path)
+    elif (encoding := _sniff_utf16(data[:SNIFF_BYTES])) is not None:
+        text = _decode(data, encoding, path)
     elif b"\x00" in data[:SNIFF_BYTES]:
         raise InputError(path, "binary file, not text")
     else:
-        text = _decode(data, "utf-8", path)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:  # notes from older editors: Windows-1252, else Latin-1 (which decodes any byte)
+            text = _decode_legacy(data)
     text = normalize_text(text)
     if not text.strip():
         raise InputError(path, "empty file")
     return text
+
+
+def _sniff_utf16(head: bytes) -> str | None:
+    """UTF-16 without a BOM: mostly-ASCII text has a NUL in every other byte, on one side."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even, odd = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    if odd > 0.6 * pairs and even == 0:
+        return "utf-16-le"
+    if even > 0.6 * pairs and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def _decode_legacy(data: bytes) -> str:
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _decode(data: bytes, encoding: str, path: str, *, offset: int = 0) -> str:
