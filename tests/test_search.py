@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import talksearch
 from talksearch.errors import AmbiguousTalkError, TalkNotFoundError
 from talksearch.records import Kind
 from talksearch.search import Filters
@@ -188,3 +189,26 @@ def test_related_other_speakers_and_diversity(subset):
     varied = subset.related(seed, k=10, diversity=0.5)
     assert plain[0].id == varied[0].id  # the first pick is the most similar either way
     assert [h.id for h in plain] != [h.id for h in varied]
+
+
+def test_related_on_real_talks_makes_sense(subset):
+    near_es = [h.title.lower() for h in subset.related(EVENT_SOURCING, k=5)]
+    assert sum(("event" in t and "driven" in t) or "domain" in t for t in near_es) >= 2, near_es
+    near_zt = [h.title.lower() for h in subset.related("Zero Trust APIs with Python", k=5)]
+    assert sum("secur" in t for t in near_zt) >= 3, near_zt
+
+
+def test_refreshing_unchanged_sources_changes_nothing(subset_index, embedder, tmp_path):
+    import shutil
+
+    from .conftest import build_index
+
+    copy = tmp_path / "copy"
+    shutil.copytree(subset_index, copy)
+    queries = ["celery retries", "event sourcing", "type hints for decorators"]
+    with talksearch.open(copy, embedder=embedder) as before:
+        expected = [[(h.id, round(h.score, 5)) for h in before.query(q, k=10)] for q in queries]
+    summary = build_index(copy, [], embedder)
+    assert summary.embedded == 0 and summary.added == summary.updated == summary.removed == {"talks": 0, "notes": 0}
+    with talksearch.open(copy, embedder=embedder) as after:
+        assert [[(h.id, round(h.score, 5)) for h in after.query(q, k=10)] for q in queries] == expected
