@@ -276,3 +276,28 @@ def test_missing_lexical_file_says_to_re_index(indexed):
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {_live(indexed) / store.LEXICAL}: unreadable ([Errno 2] No such file")
     assert result.stderr.endswith("re-index with `talksearch index --rebuild`\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "x", "--since", "abc"], "error: Invalid value for '--since': Input should be a valid integer, "
+                                           "unable to parse string as an integer (see `talksearch query --help`)"),
+        (["query", "-django"], "error: No such option: -d (see `talksearch query --help`)"),
+        (["frobnicate"], "error: No such command 'frobnicate'. (see `talksearch --help`)"),
+        (["query", "x", "--speaker", "!!"], "error: --speaker '!!' has no letters or digits to match"),
+        (["sql", " ; "], "error: sql: give a query, e.g. `talksearch sql \"select event_title, count(*) from talks "
+                         "group by 1\"`"),
+    ],
+)
+def test_usage_errors_are_one_line_from_the_console_script(indexed, args, message):
+    out = subprocess.run([sys.executable, "-m", "talksearch", *args, *(["--index-dir", str(indexed)] if args[0] in
+                         ("query", "sql") and "-django" not in args else [])], capture_output=True, text=True)
+    assert (out.returncode, out.stderr, out.stdout) == (2, message + "\n", "")
+
+
+def test_sql_json_has_null_not_nan(indexed):
+    rows = json.loads(invoke("sql", "select id, license from talks order by id limit 1", "--json").stdout)
+    assert rows == [{"id": "europython-2024/aggregating-data-in-django-using-database-views",
+                     "license": rows[0]["license"]}]
+    assert json.loads(invoke("sql", "select null as nothing", "--json").stdout) == [{"nothing": None}]

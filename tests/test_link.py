@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from talksearch.link import link_notes, merge_talks
 from talksearch.readers import read_path
+from talksearch.records import Format
 
 from .conftest import DATA
 
@@ -26,8 +27,17 @@ def test_listing_and_catalog_records_merge_with_the_catalog_id(pyvideo_subset):
 
 def test_matching_folds_case_accents_and_punctuation():
     original = listing_talks()[0]
-    shouted = replace(original, id="x/y", title=original.title.upper() + "!!", speakers=("MARIAN SPILKA",))
+    shouted = replace(original, id="x/y", title=original.title.upper() + "!!", speakers=("MARIAN SPILKA",),
+                      format=Format.PYVIDEO)
     assert len(merge_talks([original, shouted])) == 1
+
+
+def test_one_catalog_never_merges_with_itself():
+    original = listing_talks()[0]
+    twin = replace(original, id="europython-2024/impersonation-2")  # same title, speakers, event, format
+    lightning = replace(original, title="Lightning talks", speakers=(), format=Format.PYVIDEO, id="a/lt1")
+    lightning2 = replace(lightning, id="a/lt2")
+    assert len(merge_talks([original, twin, lightning, lightning2])) == 4
 
 
 def test_recordings_of_one_talk_share_a_group_but_session_labels_do_not():

@@ -76,3 +76,15 @@ def test_queries_during_an_index_run_use_the_previous_index(live, embedder):
         first = [h.id for h in base.query("uuid v7", k=3)]
         build_index(live, [DATA], embedder, rebuild=True)  # swaps a new generation in underneath
         assert [h.id for h in base.query("uuid v7", k=3)] == first
+
+
+def test_refresh_keeps_passages_of_identical_documents_once(tmp_path, embedder):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "qa.md").write_text("# Day 1\n\n## Q&A\n\n- asked about retries\n\n## Q&A\n\n- asked about retries\n")
+    root = tmp_path / "index"
+    counts = [build_index(root, [notes] if i == 0 else [], embedder).passages for i in range(4)]
+    assert counts == [2, 2, 2, 2]
+    with kb.open(root, embedder=embedder) as base:
+        ordinals = base.sql("select doc_id, list(ordinal order by ordinal) as o from passages group by 1 order by 1")
+        assert [list(o) for o in ordinals["o"]] == [[1], [1]]

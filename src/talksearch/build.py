@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import lexical, store
 from .embed import MAX_TOKENS, Embedder, WeightsCheck
-from .errors import InputError, NoSourcesError, UsageError
+from .errors import InputError, NoSourcesError, TalksearchError, UsageError
 from .link import link_notes, merge_talks
 from .records import Format, Note, ReadResult, Skipped, Talk
 
@@ -94,7 +94,8 @@ def run(
     progress = timer = _StageTimer(progress)
     with store.locked(root):
         progress("previous", 0, 1)
-        old = _Previous.load(root) if not rebuild else _Previous.empty()
+        # --rebuild re-reads and re-embeds every known source (and PATHs); it reuses nothing
+        old = _Previous.load(root, sources_only=rebuild)
         sources = dict(old.sources)
         for path in remove:
             key = str(path.resolve())
@@ -104,7 +105,7 @@ def run(
         for path in paths:
             sources[str(path.resolve())] = format.value if format else None
         if not sources:
-            raise UsageError("nothing to index: give a file or directory, e.g. `talksearch index data/`")
+            raise UsageError("nothing to index: give the files or directories to read, e.g. `talksearch index data/`")
 
         results: dict[str, ReadResult] = {}
         for i, (key, fmt) in enumerate(sources.items()):
@@ -198,7 +199,7 @@ class _Previous:
     sources: dict[str, str | None]
     talks: dict[str, str]  # id -> record hash
     notes: dict[str, str]
-    passages: dict[str, list[tuple[int, str]]]  # doc hash -> [(old row, passage text)]
+    passages: dict[str, list[tuple[int, int, str]]]  # doc hash -> [(old row, ordinal, passage text)]
     vectors: np.ndarray | None
     weights: WeightsCheck | None
 
@@ -207,28 +208,39 @@ class _Previous:
         return cls({}, {}, {}, {}, None, None)
 
     @classmethod
-    def load(cls, root: Path) -> _Previous:
-        """The live index's state; an index of an older format still lends its sources and vectors."""
+    def load(cls, root: Path, *, sources_only: bool = False) -> _Previous:
+        """The live index's state, to reuse. An index this version cannot read lends nothing (a full run)."""
+        import duckdb
+
         if not (root / store.CURRENT).is_file():
             return cls.empty()
-        generation = store.current(root, strict=False)
-        con = store.connect(generation)
         try:
-            sources = dict(con.execute("select path, format from sources").fetchall())
-            talks = dict(con.execute("select id, record_hash from talks").fetchall())
-            notes = dict(con.execute("select id, record_hash from notes").fetchall())
-            rows = con.execute(
-                "select d.doc_hash, p.row, p.text from passages p join "
-                "(select id, doc_hash from talks union all select id, doc_hash from notes) d on d.id = p.doc_id "
-                "order by p.doc_id, p.ordinal"
-            ).fetchall()
-            total = con.execute("select count(*) from passages").fetchone()[0]
-        finally:
-            con.close()
-        passages: dict[str, list[tuple[int, str]]] = {}
-        for doc_hash, row, text in rows:
-            passages.setdefault(doc_hash, []).append((row, text))
-        index = store.read_vectors(generation, expected=total)
+            generation = store.current(root, strict=False)
+            con = store.connect(generation)
+            try:
+                sources = dict(con.execute("select path, format from sources").fetchall())
+                if sources_only:
+                    return cls(sources, {}, {}, {}, None, None)
+                talks = dict(con.execute("select id, record_hash from talks").fetchall())
+                notes = dict(con.execute("select id, record_hash from notes").fetchall())
+                rows = con.execute(
+                    'select d.doc_hash, p.doc_id, p."row", p.ordinal, p.text from passages p join '
+                    "(select id, doc_hash from talks union all select id, doc_hash from notes) d on d.id = p.doc_id "
+                    "order by p.doc_id, p.ordinal"
+                ).fetchall()
+                total = con.execute("select count(*) from passages").fetchone()[0]
+            finally:
+                con.close()
+            index = store.read_vectors(generation, expected=total)
+        except (TalksearchError, duckdb.Error, OSError):
+            if sources_only:
+                return cls.empty()
+            raise
+        passages: dict[str, list[tuple[int, int, str]]] = {}
+        owner: dict[str, str] = {}  # documents with equal content share a hash: reuse one's passages, once
+        for doc_hash, doc_id, row, ordinal, text in rows:
+            if owner.setdefault(doc_hash, doc_id) == doc_id:
+                passages.setdefault(doc_hash, []).append((row, ordinal, text))
         vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else None
         check = generation.manifest.get("weights_check")
         weights = WeightsCheck(**check) if check else None
@@ -269,7 +281,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
     for doc in documents:
         reused = old.passages.get(doc.hash) if old.vectors is not None else None
         if reused is not None:
-            for ordinal, (row, text) in enumerate(reused):
+            for row, ordinal, text in reused:
                 passages.append(_Passage(doc.id, doc.kind, ordinal, text))
                 sources.append(row)
             continue

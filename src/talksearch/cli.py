@@ -218,6 +218,7 @@ def sql(
     """Run read-only SQL over the index's metadata (talks, speakers, events, notes, todos, passages, ...)."""
     with _open(index_dir) as kb:
         frame = kb.sql(query)
+    frame = frame.astype(object).where(frame.notna(), None)  # SQL NULL is JSON null, not NaN
     if json:
         render.print_json(frame.to_dict(orient="records"))
     else:
@@ -259,4 +260,24 @@ class _progress:
 
 
 def main() -> None:
-    app()
+    """The console script: usage errors too are one line on stderr (exit 2), never a box or a traceback."""
+    try:
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+        from typer.exceptions import Abort
+    except ImportError:  # typer releases that use click itself
+        from click.exceptions import Abort, ClickException, NoArgsIsHelpError
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # bare `talksearch`: the help, as with --help
+        typer.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        sys.exit(0)
+    except ClickException as exc:
+        commands = {c.name or c.callback.__name__ for c in app.registered_commands}
+        used = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in commands else None
+        hint = f" (see `talksearch {used} --help`)" if used else " (see `talksearch --help`)"
+        typer.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except (Abort, KeyboardInterrupt):
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

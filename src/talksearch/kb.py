@@ -201,6 +201,8 @@ class KnowledgeBase:
         """Run read-only SQL on the metadata: no writes, no files or extensions outside the index."""
         import duckdb
 
+        if not query.strip(" \n\t;"):
+            raise UsageError("sql: give a query, e.g. `talksearch sql \"select event_title, count(*) from talks group by 1\"`")
         try:
             return self.con.execute(query, params or []).df()
         except duckdb.Error as exc:

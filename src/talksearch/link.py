@@ -14,7 +14,6 @@ _SESSION_LABEL = re.compile(
     r"^(lightning talks?|keynote|opening|closing|welcome|panel|sprints?|plenary|announcements?|q ?a|"
     r"break|lunch|day \d|introduction|intro)\b",
 )
-_URL = re.compile(r"https?://[^\s)>\]]+")
 MIN_TITLE_WORDS = 2  # a note heading must share a title of at least this many words to link by title
 
 
@@ -25,11 +24,28 @@ def talk_key(record: TalkRecord) -> tuple[str, tuple[str, ...], str]:
 
 
 def merge_talks(records: Iterable[TalkRecord]) -> list[Talk]:
-    """Merge records of the same talk; catalog ids win over listing ids."""
-    by_key: dict[tuple, list[TalkRecord]] = defaultdict(list)
-    for record in records:
-        by_key[talk_key(record)].append(record)
-    talks = [_merge(group) for group in by_key.values()]
+    """Merge records of the same talk from different formats; catalog ids win over listing ids.
+
+    Records of one format are never merged with each other (two files of one catalog are two
+    talks, even with one title), nor are records without speakers or titled like a session;
+    the same record read from two sources counts once.
+    """
+    by_key: dict[tuple, list[list[TalkRecord]]] = defaultdict(list)
+    talks_of: list[list[TalkRecord]] = []
+    # the same file under two sources (same format, same id) is one record: the first source's
+    records = {(r.format, r.id): r for r in reversed(list(records))}.values()
+    for record in sorted(records, key=lambda r: (r.format.value, r.id)):
+        key = talk_key(record)
+        if not key[1] or _SESSION_LABEL.match(key[0]):
+            talks_of.append([record])
+            continue
+        home = next((talk for talk in by_key[key] if all(r.format is not record.format for r in talk)), None)
+        if home is None:
+            home = []
+            by_key[key].append(home)
+            talks_of.append(home)
+        home.append(record)
+    talks = [_merge(group) for group in talks_of]
     _assign_groups(talks)
     return sorted(talks, key=lambda t: t.id)
 
@@ -100,9 +116,9 @@ def link_notes(notes: Iterable[Note], talks: list[Talk]) -> dict[str, str]:
 
 
 def _link_one(note: Note, by_url, by_title, by_speaker) -> str | None:
-    for url in _URL.findall(f"{note.title}\n{note.text}"):
-        if url.rstrip(".,;") in by_url:
-            return by_url[url.rstrip(".,;")]
+    for url in note.urls:
+        if url in by_url:
+            return by_url[url]
     heading = f" {fold(note.title)} "
     titled = [t for title, ts in by_title.items() if f" {title} " in heading for t in ts]
     if len({t.group_id for t in titled}) == 1:

@@ -21,7 +21,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from . import lexical, store
-from .errors import IndexDamagedError
+from .errors import IndexDamagedError, UsageError
 from .normalize import fold
 
 if TYPE_CHECKING:
@@ -200,6 +200,10 @@ class Searcher:
         """Document positions that pass the filters (None: no filter, everything passes)."""
         if not filters:
             return None
+        for name in ("event", "speaker"):
+            value = getattr(filters, name)
+            if value is not None and not fold(value):
+                raise UsageError(f"--{name} {value!r} has no letters or digits to match")
         talk_sql, talk_args = ["select id from talks t where true"], []
         note_sql, note_args = ["select n.id from notes n left join talks t on t.id = n.talk_id where true"], []
         if filters.event:

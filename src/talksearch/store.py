@@ -219,7 +219,12 @@ class Writer:
     def commit(self, manifest: dict) -> Path:
         manifest = {"format": INDEX_FORMAT, "talksearch_version": __version__, **manifest}
         _write_atomic(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
-        _fsync_dir(self.path)
+        for path in self.path.rglob("*"):  # on disk before CURRENT can point at them, even after a power cut
+            if path.is_file():
+                _fsync_file(path)
+        for folder in (self.path / LEXICAL, self.path):
+            if folder.is_dir():
+                _fsync_dir(folder)
         final = self.root / f"gen-{self.stamp}"
         os.rename(self.path, final)
         _write_atomic(self.root / CURRENT, final.name + "\n")
@@ -248,6 +253,11 @@ def _write_atomic(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
 
 
 def _fsync_dir(path: Path) -> None:
