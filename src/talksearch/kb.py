@@ -191,7 +191,7 @@ class KnowledgeBase:
                 return min(prefixed)
         if not prefixed:
             raise TalkNotFoundError(f"no talk or note matches {ref!r}; find its id with `talksearch query {ref!r}`")
-        candidates = [(i, self._titles_raw()[i]) for i in sorted(prefixed)[:MAX_CANDIDATES]]
+        candidates = [(i, self._titles_raw[i]) for i in sorted(prefixed)[:MAX_CANDIDATES]]
         more = f" (showing {MAX_CANDIDATES} of {len(prefixed)})" if len(prefixed) > MAX_CANDIDATES else ""
         raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:", candidates)
 
@@ -280,11 +280,12 @@ class KnowledgeBase:
     def _speakers(self, doc_id: str) -> frozenset[str]:
         return self._speaker_sets.get(doc_id, frozenset())
 
+    @cached_property
     def _titles_raw(self) -> dict[str, str]:
         return dict(self.con.execute("select id, title from talks union all select id, title from notes").fetchall())
 
     def _titles(self) -> dict[str, str]:
-        return {i: fold(t) for i, t in self._titles_raw().items()}
+        return {i: fold(t) for i, t in self._titles_raw.items()}
 
     def _collapse(self, positions: list[int], limit: int, all_recordings: bool) -> list[int]:
         """The first `limit` positions, keeping only the best recording of each talk."""

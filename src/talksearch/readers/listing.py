@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from talksearch.errors import InputError
 from talksearch.normalize import fold, slugify
-from talksearch.readers.files import cut_license, read_text, unique
+from talksearch.readers.files import cut_license, unique
 from talksearch.records import Format, TalkRecord
 
 BRACKET = re.compile(
@@ -45,11 +44,6 @@ class _Entry:
 def looks_like_listing(text: str) -> bool:
     """True if some line opens with an "[Event — Room on YYYY-MM-DD]" bracket."""
     return BRACKET.search(text) is not None
-
-
-def read_listing(path: Path) -> list[TalkRecord]:
-    """The talks of a listing file; `InputError` if it has none."""
-    return parse_listing(read_text(path), source=str(path))
 
 
 def parse_listing(text: str, *, source: str) -> list[TalkRecord]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from talksearch.errors import InputError
 from talksearch.normalize import slugify
-from talksearch.readers.files import find_urls, read_text, unique
+from talksearch.readers.files import find_urls, unique
 from talksearch.records import Note, Todo
 
 MAX_TITLE = 120  # a longer first line of a heading-less file is prose, not its title
@@ -43,11 +43,6 @@ class _Line:
     level: int  # 0 not a heading, 1-6 markdown level, 9 a "Talk N" heading
     tag_line: bool
     in_code: bool
-
-
-def read_notes(path: Path, *, file: str) -> list[Note]:
-    """The notes of one file; `file` is its path relative to the PATH being read."""
-    return parse_notes(read_text(path), file=file, path=str(path.absolute()))
 
 
 def parse_notes(text: str, *, file: str, path: str) -> list[Note]:
