@@ -301,3 +301,19 @@ def test_sql_json_has_null_not_nan(indexed):
     assert rows == [{"id": "europython-2024/aggregating-data-in-django-using-database-views",
                      "license": rows[0]["license"]}]
     assert json.loads(invoke("sql", "select null as nothing", "--json").stdout) == [{"nothing": None}]
+
+
+def test_a_filter_value_is_only_ever_a_value(indexed):
+    result = invoke("query", "security", "--speaker", "x' OR 1=1 --")
+    assert (result.exit_code, result.stdout) == (0, "no matches\n")
+
+
+def test_escape_sequences_in_notes_are_shown_as_text(tmp_path, embedder):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "evil.md").write_text("# \x1b[31mRed talk\x1b[0m\n\nclear the screen \x1b[2J and <script>alert(1)</script>\n")
+    root = tmp_path / "ix"
+    assert invoke("index", notes, "--index-dir", root).exit_code == 0
+    out = invoke("query", "clear the screen", "--index-dir", root).stdout
+    assert "\x1b" not in out
+    assert "\\x1b[31mRed talk\\x1b[0m" in out and "<script>alert(1)</script>" in out

@@ -212,3 +212,10 @@ def test_refreshing_unchanged_sources_changes_nothing(subset_index, embedder, tm
     assert summary.embedded == 0 and summary.added == summary.updated == summary.removed == {"talks": 0, "notes": 0}
     with talksearch.open(copy, embedder=embedder) as after:
         assert [[(h.id, round(h.score, 5)) for h in after.query(q, k=10)] for q in queries] == expected
+
+
+def test_a_10000_character_query_is_answered(demo):
+    query = ("how do celery retries interact with idempotent tasks and late acknowledgement " * 130)[:10_000]
+    hits = demo.query(query, k=3)
+    assert hits[0].id == HEPPER
+    assert len(hits[0].snippet) < 300

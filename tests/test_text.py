@@ -60,3 +60,12 @@ def test_text_longer_than_spacy_max_length_is_handled(nlp, embedder):
     body = "A sentence about Python packaging. " * 40_000  # 1.4 MB, far past nlp.max_length
     paras = next(text.split_sentences(nlp, [body]))
     assert sum(len(p) for p in paras) == 40_000
+
+
+def test_cost_grows_linearly_with_a_long_note(nlp, embedder):
+    """Work counted, not time: passages and sentences of a note twice as long are twice as many."""
+    line = "• retries with exponential backoff, idempotent tasks and late acknowledgement\n"
+    small, large = (passages_of(nlp, embedder, line * n) for n in (5_000, 10_000))
+    assert max(embedder.tokenizer.count(large)) <= BUDGET
+    assert abs(len(large) - 2 * len(small)) <= 2
+    assert words(" ".join(large)) == words(line * 10_000)
