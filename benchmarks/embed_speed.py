@@ -1,0 +1,65 @@
+"""Encoder speed and agreement: talksearch's batched embedder against plain `SentenceTransformer.encode`.
+
+    .venv/bin/python benchmarks/embed_speed.py --index /tmp/ixfull [--sample 2048] [--rounds 2]
+
+Samples real passages (title line + passage, as `index` embeds them) from an index, then times, in
+alternating rounds so machine load hits each alike:
+- `encode`: sentence-transformers' own `encode` (fp32, batch 64) — the issue's baseline;
+- talksearch fp32 and bf16 (length-bucketed batches, padding rounded to PAD_STEP).
+Prints passages per second, the ratio to the baseline, and the lowest cosine of each to the fp32 baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import talksearch
+from talksearch.embed import SentenceTransformerEmbedder
+
+
+def sample(index: str, size: int) -> list[str]:
+    with talksearch.open(index) as kb:
+        rows = kb.con.execute(
+            "select d.title, p.text from passages p join (select id, title from talks union all "
+            f"select id, title from notes) d on d.id = p.doc_id using sample {int(size)} rows (reservoir, 11)"
+        ).fetchall()
+    return [f"{title}\n{text}" for title, text in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--sample", type=int, default=2048)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    texts = sample(args.index, args.sample)
+    fp32, bf16 = SentenceTransformerEmbedder(precision="fp32"), SentenceTransformerEmbedder(precision="bf16")
+    model = fp32._model
+
+    def encode(batch: list[str]) -> np.ndarray:
+        return model.encode(batch, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+
+    runners = {"encode fp32 (baseline)": encode, "talksearch fp32": fp32.embed, "talksearch bf16": bf16.embed}
+    for run in runners.values():
+        run(texts[:64])  # warm up
+    speed = {name: [] for name in runners}
+    vectors = {}
+    for _ in range(args.rounds):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            vectors[name] = run(texts)
+            speed[name].append(len(texts) / (time.perf_counter() - start))
+    base = max(speed["encode fp32 (baseline)"])
+    reference = vectors["encode fp32 (baseline)"]
+    print(f"{len(texts)} passages, best of {args.rounds} rounds\n")
+    print("| embedder | passages/s | x baseline | min cosine to baseline |\n|---|---|---|---|")
+    for name in runners:
+        cosine = float((vectors[name] * reference).sum(axis=1).min())
+        print(f"| {name} | {max(speed[name]):.1f} | {max(speed[name]) / base:.2f} | {cosine:.5f} |")
+
+
+if __name__ == "__main__":
+    main()
