@@ -121,15 +121,13 @@ def run(
         # the same notes file under two sources is one note: the first source's
         unique = {n.id: n for r in reversed(results.values()) for n in r.notes}
         notes = [unique[note_id] for note_id in sorted(unique)]
-        given = [str(p.resolve()) for p in paths]
-        if given and not any(results[key].talks or results[key].notes for key in given):
-            skipped_now = [s for key in given for s in results[key].skipped]
-            detail = f"; {skipped_now[0].path}: {skipped_now[0].reason}" if skipped_now else ""
-            raise NoSourcesError(f"nothing could be read from {', '.join(map(str, paths))} "
-                                 f"({len(skipped_now)} files skipped{detail}); the index is unchanged")
-        if not talks and not notes:
-            detail = f"; {skipped[0].path}: {skipped[0].reason}" if skipped else ""
-            raise NoSourcesError(f"nothing could be read from {', '.join(sources)} ({len(skipped)} files skipped{detail})")
+        # the PATHs given on this run, or on a plain refresh every known source, must yield something
+        checked = [str(p.resolve()) for p in paths] or list(sources)
+        if not any(results[key].talks or results[key].notes for key in checked):
+            failed = [s for key in checked for s in results[key].skipped]
+            detail = f"; {failed[0].path}: {failed[0].reason}" if failed else ""
+            raise NoSourcesError(f"nothing could be read from {', '.join(checked)} "
+                                 f"({len(failed)} files skipped{detail}); the index is unchanged")
         links = link_notes(notes, talks)
         by_id = {t.id: t for t in talks}
         documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]

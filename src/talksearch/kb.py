@@ -13,8 +13,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from . import store
 from .errors import AmbiguousTalkError, TalkNotFoundError, UsageError
 from .normalize import fold
@@ -130,13 +128,15 @@ class KnowledgeBase:
                      and not (mine & self._speakers(self.searcher.doc_id(p)))]
         pool = self._collapse(positions, max(MMR_POOL, k), False)
         chosen = self._diversify(pool, ranked, k, diversity)
-        return self._hits(chosen, ranked, "", np.asarray(self.searcher.document_vectors[pos]))
+        return self._hits(chosen, ranked, "", self.searcher.document_vectors[pos])
 
     def _diversify(self, pool: list[int], ranked: Ranked, k: int, diversity: float) -> list[int]:
         """Maximal marginal relevance: each pick maximises (1-d)*relevance - d*similarity to earlier picks."""
         if diversity == 0 or len(pool) <= 1:
             return pool[:k]
         score = dict(zip(ranked.positions, ranked.scores, strict=True))
+        import numpy as np
+
         vectors = np.asarray(self.searcher.document_vectors[pool])
         similar = vectors @ vectors.T
         chosen: list[int] = []

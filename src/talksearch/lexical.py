@@ -20,11 +20,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from .normalize import fold
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .build import Document
 
 STOPWORDS = "stopwords.json"
@@ -77,6 +77,8 @@ class Index:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for the query (0 where no query term occurs)."""
+        import numpy as np
+
         scores = np.zeros(self.num_docs, dtype=np.float32)
         for term in tokenize(query, self.stopwords):
             column = self.vocab.get(term)
@@ -88,6 +90,8 @@ class Index:
 
 
 def load(directory: Path) -> Index:
+    import numpy as np
+
     params = json.loads((directory / "params.index.json").read_text())
     terms = (directory / VOCAB_LINES).read_text().split("\n")
     return Index(

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .normalize import fold
+from .normalize import fold_word
 
 if TYPE_CHECKING:
     from .build import Summary
@@ -38,10 +38,10 @@ def clean(text: str | None) -> str:
 
 
 def highlight(text: str, query: str) -> Text:
-    words = {fold(w) for w in _WORD.findall(query) if len(w) > 1}
+    words = {fold_word(w) for w in _WORD.findall(query) if len(w) > 1}
     out = Text(clean(text))
     for match in _WORD.finditer(out.plain):
-        if fold(match.group()) in words:
+        if fold_word(match.group()) in words:
             out.stylize("bold yellow", match.start(), match.end())
     return out
 

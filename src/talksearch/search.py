@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from . import lexical, store
 from .errors import IndexDamagedError, UsageError
-from .normalize import fold
+from .normalize import fold, fold_word
 
 if TYPE_CHECKING:
     import duckdb
@@ -178,6 +178,16 @@ class Searcher:
         return store.read_vectors(self.generation, expected=len(self._passage_doc))
 
     @cached_property
+    def _stored(self) -> np.ndarray | None:
+        """A flat index's vectors as an array over FAISS's own memory (no copy); None for other index types."""
+        import faiss
+
+        index = self.vectors
+        if not isinstance(index, faiss.IndexFlat):
+            return None
+        return faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
+
+    @cached_property
     def bm25(self) -> lexical.Index:
         try:
             return lexical.load(self.generation.lexical)
@@ -264,14 +274,12 @@ class Searcher:
 
     def dense_scores(self, vector: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
         """Each document's best passage cosine to `vector` (exact: every passage is scored)."""
-        import faiss
         import numpy as np
 
         best = np.full(len(self._documents[0]), -np.inf, dtype=np.float32)
         index = self.vectors
-        if isinstance(index, faiss.IndexFlat):  # the stored vectors, without a copy: one BLAS product
-            stored = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
-            np.maximum.at(best, self._passage_doc, stored @ vector.astype(np.float32))
+        if self._stored is not None:  # exact: one BLAS product over every stored vector
+            np.maximum.at(best, self._passage_doc, self._stored @ vector.astype(np.float32))
         else:  # an approximate index: its DENSE_DEPTH nearest passages
             scores, rows = index.search(vector.reshape(1, -1).astype(np.float32), min(DENSE_DEPTH, index.ntotal))
             found = rows[0] >= 0
@@ -321,7 +329,10 @@ class Searcher:
         import numpy as np
 
         rows = np.flatnonzero(self._passage_doc == pos)
-        vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows])
+        if self._stored is not None:
+            vectors = self._stored[rows]
+        else:
+            vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows])
         return int(rows[int(np.argmax(vectors @ vector))])
 
 
@@ -338,7 +349,6 @@ def _ranked(scores: np.ndarray, cosine: np.ndarray | None, bm25: np.ndarray | No
 
 
 _WORD = re.compile(r"\w+")
-_fold_word = lru_cache(maxsize=1 << 16)(fold)  # snippets fold the same words over and over
 
 
 def snippet(text: str, query: str, *, width: int = 240) -> str:
@@ -346,8 +356,8 @@ def snippet(text: str, query: str, *, width: int = 240) -> str:
     text = " ".join(text.split())
     if len(text) <= width:
         return text
-    words = {_fold_word(w) for w in _WORD.findall(query) if len(w) > 1}
-    found = [(m.start(), w) for m in _WORD.finditer(text) if (w := _fold_word(m.group())) in words]
+    words = {fold_word(w) for w in _WORD.findall(query) if len(w) > 1}
+    found = [(m.start(), w) for m in _WORD.finditer(text) if (w := fold_word(m.group())) in words]
     # a word the text repeats says less about where the match is than one it uses once
     weight = {w: 1 / sum(1 for _, x in found if x == w) for _, w in found}
     start, best = 0, 0.0
