@@ -9,7 +9,7 @@ def test_public_names_are_pinned():
     assert sorted(talksearch.__all__) == sorted([
         "AmbiguousTalkError", "Detail", "Filters", "Hit", "IndexDamagedError", "IndexLockedError", "IndexMissingError",
         "InputError", "Kind", "KnowledgeBase", "ModelError", "NoSourcesError", "Note", "Recording", "Talk",
-        "TalkNotFoundError", "TalkRecord", "TalksearchError", "Todo", "UsageError", "__version__", "open",
+        "TalkNotFoundError", "TalkRecord", "TalksearchError", "Todo", "Topics", "UsageError", "__version__", "open",
     ])
     assert all(hasattr(talksearch, name) for name in talksearch.__all__)
 

@@ -35,7 +35,8 @@ def indexed(tmp_path, embedder):
 def test_index_prints_a_summary(indexed):
     result = invoke("index")  # refresh every known source: nothing changes
     assert result.exit_code == 0
-    assert "added 0 talks, 0 notes; updated 0 talks, 0 notes; removed 0 talks, 0 notes; skipped 0 files;" in result.stdout
+    assert "2 files (0 new or changed, 2 unchanged, 0 skipped): added 0 talks, 0 notes; updated 0 talks, 0 notes; " \
+        "removed 0 talks, 0 notes;" in result.stdout
     assert "(0 embedded)" in result.stdout
 
 
@@ -266,7 +267,7 @@ def test_sql_cannot_write_attach_install_or_read_files(indexed, statement, reaso
     assert result.exit_code == 2
     assert result.stderr.startswith("error: sql: ") and reason in result.stderr
     assert result.stderr.endswith("(the index is read-only; tables: talks, talk_sources, speakers, events, sources, "
-                                  "skipped, notes, todos, passages, documents)\n")
+                                  "skipped, notes, todos, passages, documents, mentions)\n")
     assert json.loads(invoke("sql", "select count(*) as n from talks", "--json").stdout) == [{"n": 9}]
 
 

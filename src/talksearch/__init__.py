@@ -22,7 +22,7 @@ from .errors import (  # noqa: E402 - after the environment is set
     TalksearchError,
     UsageError,
 )
-from .kb import Detail, KnowledgeBase, open  # noqa: E402, A004 - talksearch.open() is the API
+from .kb import Detail, KnowledgeBase, Topics, open  # noqa: E402, A004 - talksearch.open() is the API
 from .records import Hit, Kind, Note, Recording, Talk, TalkRecord, Todo  # noqa: E402
 from .search import Filters  # noqa: E402
 
@@ -45,6 +45,7 @@ __all__ = [
     "TalkNotFoundError",
     "TalkRecord",
     "TalksearchError",
+    "Topics",
     "Todo",
     "UsageError",
     "__version__",

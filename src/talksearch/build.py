@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import lexical, store
+from . import facets, lexical, store
 from .embed import MAX_TOKENS, Embedder, WeightsCheck
 from .errors import InputError, NoSourcesError, TalksearchError, UsageError
+from .facets import Mention
 from .link import link_notes, merge_talks
 from .records import Format, Note, ReadResult, Skipped, Talk
 
@@ -42,10 +43,11 @@ class Document:
     title: str
     meta: str  # title, speakers and event: the one passage of a document without text
     text: str
+    english: bool = True  # English or unknown: entities and phrases are extracted
 
     @property
     def hash(self) -> str:
-        payload = json.dumps([PASSAGE_VERSION, self.kind, self.title, self.meta, self.text])
+        payload = json.dumps([PASSAGE_VERSION, self.kind, self.title, self.meta, self.text, self.english])
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -56,19 +58,22 @@ class Summary:
     added: dict[str, int]  # kind -> count
     updated: dict[str, int]
     removed: dict[str, int]
-    files: int
+    files: int  # distinct files looked at = changed + unchanged + skipped
     skipped: tuple[Skipped, ...]
     passages: int
     embedded: int  # passages embedded in this run (the rest were reused)
     seconds: float
     sources: tuple[str, ...] = field(default=())
     stages: dict[str, float] = field(default_factory=dict)  # seconds spent reading, linking, splitting, ...
+    changed: int = 0  # files with a talk or note added or updated in this run
+    unchanged: int = 0  # files read whose talks and notes are all as before
+    warnings: tuple[Skipped, ...] = ()  # files indexed despite a problem, and what it was
 
 
 def talk_document(talk: Talk) -> Document:
     people = ", ".join(talk.speakers)
     meta = " — ".join(part for part in (talk.title, people, talk.event_title) if part)
-    return Document(talk.id, "talk", talk.title, meta, talk.text)
+    return Document(talk.id, "talk", talk.title, meta, talk.text, talk.language in (None, "eng"))
 
 
 def note_document(note: Note, talk: Talk | None) -> Document:
@@ -116,7 +121,7 @@ def run(
                 results[key] = ReadResult(skipped=(Skipped(key, exc.reason),), files=1)
         progress("linking", 0, 1)
         skipped = tuple(s for r in results.values() for s in r.skipped)
-        files = sum(r.files for r in results.values())
+        files = sum(r.files for r in results.values())  # as each source counted them, for `sources`
         talks = merge_talks(t for r in results.values() for t in r.talks)
         # the same notes file under two sources is one note: the first source's
         unique = {n.id: n for r in reversed(results.values()) for n in r.notes}
@@ -133,11 +138,14 @@ def run(
         documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
 
         embedder = embedder_factory(old.weights)
-        passages, vectors, embedded = _passages(documents, old, embedder, progress)
+        passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress)
+        progress("facets", 0, 1)
+        mentions = _mentions(documents, talks, notes, extracted, embedder)
         progress("writing", 0, 1)
         with store.Writer(root) as writer:
             con = writer.database()
             _write_metadata(con, talks, notes, links, documents, passages, results, sources)
+            _write_mentions(con, documents, extracted, mentions)
             con.close()
             writer.write_vectors(vectors)
             writer.write_document_vectors(_document_means(documents, passages, vectors))
@@ -164,8 +172,15 @@ def run(
         added[kind] = len(new.keys() - before.keys())
         removed[kind] = len(before.keys() - new.keys())
         updated[kind] = sum(1 for k in new.keys() & before.keys() if new[k] != before[k])
-    return Summary(added, updated, removed, files, skipped, len(passages), embedded,
-                   time.perf_counter() - started, tuple(sources), dict(timer.seconds))
+    # every file looked at is accounted for: changed, unchanged or skipped (with its reason)
+    files_of = {t.id: {r.source for r in t.records} for t in talks} | {n.id: {n.path} for n in notes}
+    changed = {path for new, before in ((new_talks, old.talks), (new_notes, old.notes))
+               for doc_id, digest in new.items() if before.get(doc_id) != digest for path in files_of[doc_id]}
+    read = {path for paths in files_of.values() for path in paths}
+    warnings = tuple(w for r in results.values() for w in r.warnings)
+    return Summary(added, updated, removed, len(read | {s.path for s in skipped}), skipped, len(passages), embedded,
+                   time.perf_counter() - started, tuple(sources), dict(timer.seconds), len(changed),
+                   len(read - changed), warnings)
 
 
 class _StageTimer:
@@ -200,10 +215,15 @@ class _Previous:
     passages: dict[str, list[tuple[int, int, str]]]  # doc hash -> [(old row, ordinal, passage text)]
     vectors: np.ndarray | None
     weights: WeightsCheck | None
+    extracted: dict[str, list[Mention]] = field(default_factory=dict)  # doc hash -> entities and phrases
 
     @classmethod
     def empty(cls) -> _Previous:
         return cls({}, {}, {}, {}, None, None)
+
+    def reuses(self, doc: Document) -> bool:
+        """True when this document's passages, vectors and facets can be copied."""
+        return self.vectors is not None and doc.hash in self.passages and doc.hash in self.extracted
 
     @classmethod
     def load(cls, root: Path, *, sources_only: bool = False) -> _Previous:
@@ -227,6 +247,13 @@ class _Previous:
                     "order by p.doc_id, p.ordinal"
                 ).fetchall()
                 total = con.execute("select count(*) from passages").fetchone()[0]
+                extracted: dict[str, list[Mention]] = {}
+                if generation.manifest.get("format", 0) >= store.FACETS_FORMAT:
+                    extracted = {h: [] for h, in con.execute("select doc_hash from talks union select doc_hash from notes")
+                                 .fetchall()}
+                    for doc_hash, *mention in con.execute(
+                            'select doc_hash, facet, label, key, term, "count" from extracted order by all').fetchall():
+                        extracted[doc_hash].append(Mention(*mention))
             finally:
                 con.close()
             index = store.read_vectors(generation, expected=total)
@@ -242,7 +269,7 @@ class _Previous:
         vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else None
         check = generation.manifest.get("weights_check")
         weights = WeightsCheck(**check) if check else None
-        return cls(sources, talks, notes, passages, vectors, weights)
+        return cls(sources, talks, notes, passages, vectors, weights, extracted)
 
 
 @dataclass(frozen=True)
@@ -254,30 +281,35 @@ class _Passage:
 
 
 def _passages(documents: list[Document], old: _Previous, embedder: Embedder, progress: Progress):
-    """Passages of every document, and their vectors: reused by content hash, else embedded."""
+    """Passages of every document, their vectors, and their entities and phrases: reused by content hash, else
+    split, extracted and embedded."""
     import numpy as np
 
-    from .text import load_sentencizer, pack, split_sentences
+    from .text import load_sentencizer, pack, paragraphs, parse, sentences
 
-    fresh = [d for d in documents if d.hash not in old.passages or old.vectors is None]
+    fresh = list({d.hash: d for d in documents if not old.reuses(d)}.values())
     chunks: dict[str, list[str]] = {}
+    extracted: dict[str, list[Mention]] = {d.hash: old.extracted[d.hash] for d in documents if old.reuses(d)}
     if fresh:
         progress("splitting", 0, len(fresh))
         tokenizer = embedder.tokenizer  # type: ignore[attr-defined]
-        nlp = load_sentencizer()
-        batch = 256
-        for start in range(0, len(fresh), batch):
-            progress("splitting", start, len(fresh))
-            part = fresh[start : start + batch]
-            for doc, paras in zip(part, split_sentences(nlp, (d.text for d in part)), strict=True):
-                budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title])[0])
-                chunks[doc.hash] = pack(paras, budget=budget, count_tokens=tokenizer.count, offsets=tokenizer.offsets)
+        nlp = load_sentencizer(entities=True)
+        blocks = [[doc.title, *paragraphs(doc.text)] for doc in fresh]  # the title is parsed for its entities
+        for n, (i, docs) in enumerate(parse(nlp, blocks, entities=[d.english for d in fresh]), start=1):
+            doc = fresh[i]
+            blocks[i] = []  # parsed: let the text go
+            budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title])[0])
+            chunks[doc.hash] = pack(sentences(docs[1:]), budget=budget, count_tokens=tokenizer.count,
+                                    offsets=tokenizer.offsets)
+            extracted[doc.hash] = facets.extract(docs) if doc.english else []
+            if n % 256 == 0:
+                progress("splitting", n, len(fresh))
         progress("splitting", len(fresh), len(fresh))
 
     passages: list[_Passage] = []
     sources: list[int | tuple[str, str]] = []  # old row to copy, or (header, text) to embed
     for doc in documents:
-        reused = old.passages.get(doc.hash) if old.vectors is not None else None
+        reused = old.passages.get(doc.hash) if old.reuses(doc) else None
         if reused is not None:
             for row, ordinal, text in reused:
                 passages.append(_Passage(doc.id, doc.kind, ordinal, text))
@@ -305,7 +337,29 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
         texts = [f"{sources[i][0]}\n{sources[i][1]}" if sources[i][0] else sources[i][1] for i in part]
         vectors[part] = embedder.embed(texts)
     progress("embedding", len(todo), len(todo))
-    return passages, vectors, len(todo)
+    return passages, vectors, extracted, len(todo)
+
+
+def _mentions(documents: list[Document], talks: list[Talk], notes: list[Note], extracted: dict[str, list[Mention]],
+              embedder: Embedder) -> dict[str, list[Mention]]:
+    """Every document's tools, entities and phrases, with the tool gazetteer built from the whole collection."""
+    from .text import dictionary
+
+    by_id = {t.id: t for t in talks} | {n.id: n for n in notes}
+    sources = []
+    for doc in documents:
+        record = by_id[doc.id]
+        event = record.event if isinstance(record, Talk) else None
+        sources.append(facets.Source(doc.title, doc.text, event, doc.english, tuple(record.tags)))
+    events: dict[str, set] = {}
+    for talk in talks:
+        events.setdefault(talk.event, set()).update((talk.event, talk.event_title))
+    gazetteer = facets.gazetteer(
+        sources, [extracted[doc.hash] for doc in documents], known=facets.bundled(), events=events,
+        common=embedder.tokenizer.words(), dictionary=dictionary(),  # type: ignore[attr-defined]
+        people=[s for t in talks for s in t.speakers])
+    return {doc.id: facets.mentions(gazetteer, source.whole, source.tags, extracted[doc.hash])
+            for doc, source in zip(documents, sources, strict=True)}
 
 
 def _document_means(documents: list[Document], passages: list[_Passage], vectors: np.ndarray) -> np.ndarray:
@@ -374,8 +428,9 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
     insert("notes", [{
         "id": n.id, "title": n.title, "file": n.file, "path": n.path, "source": _source_of(n.path, sources),
         "line_start": n.line_start, "line_end": n.line_end, "context": n.context, "text": n.text,
-        "tags": list(n.tags), "urls": list(n.urls), "talk_id": links.get(n.id), "doc_hash": doc_hash[n.id],
-        "context_folded": fold(n.context),
+        "tags": list(n.tags), "urls": list(n.urls), "speakers": list(n.speakers), "event": n.event, "date": n.date,
+        "links": list(n.links), "talk_id": links.get(n.id), "doc_hash": doc_hash[n.id],
+        "context_folded": fold(f"{n.context} {n.event or ''}"), "speakers_folded": " | ".join(fold(s) for s in n.speakers),
         "record_hash": _record_hash(n, links.get(n.id)),
     } for n in notes])
     insert("todos", [{"note_id": n.id, "line": t.line, "text": t.text, "done": t.done} for n in notes for t in n.todos])
@@ -383,6 +438,21 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
                          for i, d in enumerate(documents)])
     insert("passages", [{"row": i, "doc_id": p.doc_id, "kind": p.kind, "ordinal": p.ordinal, "text": p.text}
                         for i, p in enumerate(passages)])
+
+
+def _write_mentions(con, documents: list[Document], extracted: dict[str, list[Mention]],
+                    mentions: dict[str, list[Mention]]) -> None:
+    """The facets (`mentions`), and each content hash's raw entities and phrases for the next run (`extracted`)."""
+    import pandas as pd
+
+    columns = ["facet", "label", "key", "term", "count"]
+    frame = pd.DataFrame(  # noqa: F841 - read by DuckDB's replacement scan
+        [(d.id, d.kind, *m) for d in documents for m in mentions[d.id]], columns=["doc_id", "kind", *columns])
+    con.execute("insert into mentions by name select * from frame")
+    hashes = sorted({d.hash for d in documents})
+    frame = pd.DataFrame(  # noqa: F841 - as above
+        [(h, *m) for h in hashes for m in extracted[h]], columns=["doc_hash", *columns])
+    con.execute("insert into extracted by name select * from frame")
 
 
 def _source_of(path: str, sources: dict) -> str | None:

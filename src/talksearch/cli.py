@@ -40,15 +40,16 @@ def command(*args, **kwargs):
     def decorate(fn):
         @functools.wraps(fn)
         def run(*a, **kw):
+            kw = {name: _storable(value) for name, value in kw.items()}  # argv bytes that are not UTF-8
             try:
                 return fn(*a, **kw)
             except AmbiguousTalkError as exc:
-                typer.echo(f"error: {exc}", err=True)
+                typer.echo(f"error: {render.one_line(str(exc))}", err=True)
                 for doc_id, title in exc.candidates:
                     typer.echo(f"  {doc_id}  {render.clean(title)}", err=True)
                 raise typer.Exit(exc.exit_code) from None
             except TalksearchError as exc:
-                typer.echo(f"error: {render.clean(str(exc))}", err=True)
+                typer.echo(f"error: {render.one_line(str(exc))}", err=True)
                 raise typer.Exit(exc.exit_code) from None
             except KeyboardInterrupt:
                 typer.echo("interrupted", err=True)
@@ -56,13 +57,23 @@ def command(*args, **kwargs):
             except Exception as exc:  # a bug: still one line, unless asked for the traceback
                 if os.environ.get("TALKSEARCH_DEBUG"):
                     raise
-                typer.echo(f"error: unexpected {type(exc).__name__}: {render.clean(str(exc))} "
+                typer.echo(f"error: unexpected {type(exc).__name__}: {render.one_line(str(exc))} "
                            "(set TALKSEARCH_DEBUG=1 for the traceback, and please report it)", err=True)
                 raise typer.Exit(1) from None
 
         return app.command(*args, **kwargs)(run)
 
     return decorate
+
+
+def _storable(value):
+    from .normalize import storable
+
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _open(index_dir: Path | None):
@@ -107,6 +118,8 @@ def query(
     until: Annotated[Optional[int], typer.Option(help="Only talks up to this year.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="Only talks or only notes: talk|note.")] = None,
     lang: Annotated[Optional[str], typer.Option(help="Only talks in this language (en, eng, es, ...).")] = None,
+    mentions: Annotated[Optional[list[str]], typer.Option(
+        help="Only talks and notes that name this tool, entity or phrase (e.g. celery); repeat for several.")] = None,
     mode: Annotated[str, typer.Option(help="Ranking: hybrid (blend), rrf, dense or lexical.")] = "hybrid",
     all_recordings: Annotated[bool, typer.Option("--all-recordings", help="One row per recording.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show dense and lexical ranks per result.")] = False,
@@ -123,7 +136,8 @@ def query(
 
     if kind not in (None, "talk", "note"):
         raise UsageError(f"--kind must be talk or note, not {kind!r}")
-    filters = Filters(event=event, speaker=speaker, since=since, until=until, kind=kind, lang=lang)
+    filters = Filters(event=event, speaker=speaker, since=since, until=until, kind=kind, lang=lang,
+                      mentions=tuple(mentions or ()))
     with _open(index_dir) as kb:
         results = kb.query(text, k=k, offset=offset, filters=filters, mode=mode, all_recordings=all_recordings,
                            explain=explain, sort=sort)
@@ -156,9 +170,41 @@ def show(
         info = kb.talk(talk)
     if json:
         render.print_json({**info.hit.to_dict(), "fields": info.fields, "source_values": info.sources,
-                           "notes": info.notes, "todos": [asdict(t) for t in info.todos]})
+                           "notes": info.notes, "todos": [asdict(t) for t in info.todos],
+                           "facets": {f: [{"term": t, "count": c} for t, c in terms] for f, terms in info.facets.items()},
+                           "links": info.links})
     else:
         render.detail(render.console(), info)
+
+
+PLURALS = {"tool": "tools", "entity": "entities", "phrase": "phrases"}
+
+
+@command()
+def topics(
+    event: Annotated[Optional[str], typer.Option(help="The slice: this event (slug or title, any case or accents).")] = None,
+    since: Annotated[Optional[int], typer.Option(help="The slice: talks from this year on.")] = None,
+    until: Annotated[Optional[int], typer.Option(help="The slice: talks up to this year.")] = None,
+    n: Annotated[int, typer.Option("-n", min=1, help="Terms per facet.")] = 10,
+    index_dir: IndexDir = None,
+    json: Json = False,
+) -> None:
+    """The tools, entities and phrases that set a slice apart from the rest of the collection.
+
+    Ranked by how much more often the slice's talks name them than the rest's do (log-odds ratio with an
+    informative prior), not by raw frequency. Without a slice: the collection's most widespread ones.
+    """
+    with _open(index_dir) as kb:
+        found = kb.topics(event=event, since=since, until=until, n=n)
+    if json:
+        render.print_json({"documents": found.documents, "total": found.total,
+                           "facets": {f: [asdict(c) for c in terms] for f, terms in found.facets.items()}})
+        return
+    out = render.console()
+    out.print(f"{found.documents} of {found.total} talks and notes")
+    for facet, terms in found.facets.items():
+        render.table(out, PLURALS[facet], [facet, "talks", "share", "overall", "score"],
+                     [(c.term, c.documents, f"{c.share:.1%}", f"{c.overall:.1%}", f"{c.score:.1f}") for c in terms])
 
 
 @command()

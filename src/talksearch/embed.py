@@ -115,6 +115,10 @@ class Tokenizer:
     def offsets(self, text: str) -> list[tuple[int, int]]:
         return list(self._tok.encode(text, add_special_tokens=False).offsets)
 
+    def words(self) -> frozenset[str]:
+        """Whole words of the vocabulary: English words, as opposed to names split into pieces."""
+        return frozenset(w for w in self._tok.get_vocab() if w.isalpha())
+
 
 @cache
 def _load_model(directory: str):

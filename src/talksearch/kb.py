@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,16 +21,19 @@ from .records import Hit, Kind, Recording, Todo
 from .search import MODES, Filters, Ranked, Searcher, parse_query, snippet
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from .embed import Embedder
+    from .facets import Characteristic
 
 MAX_CANDIDATES = 8  # candidates listed for an ambiguous reference
 MMR_POOL = 50  # related candidates diversified by MMR
 SORT_POOL = 100  # best matches that --sort date orders
 MMR_DIVERSITY = 0.0  # weight of redundancy in MMR; off by default: on the dev set 0.1 cost 0.015 nDCG@10, 0.3 cost 0.08
 SQL_TABLES = ("talks", "talk_sources", "speakers", "events", "sources", "skipped", "notes", "todos", "passages",
-              "documents")
+              "documents", "mentions")
+FACET_LIST = 12  # tools, entities and phrases `show` lists for a talk
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,22 @@ class Detail:
     sources: tuple[dict, ...]  # every source's own values
     notes: tuple[dict, ...]  # notes linked to the talk (for a note: the talk it is about)
     todos: tuple[Todo, ...]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # facet -> [(term, times named)]
+    links: tuple[dict, ...] = ()  # a note's [[links]] ("to", resolved id or None) and backlinks ("from")
+
+
+@dataclass(frozen=True)
+class Topics:
+    """What `topics` found: the slice's size and its characteristic terms per facet."""
+
+    documents: int  # talks and notes in the slice
+    total: int  # in the collection
+    facets: dict[str, list[Characteristic]]
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([asdict(c) for terms in self.facets.values() for c in terms])
 
 
 class KnowledgeBase:
@@ -156,6 +176,7 @@ class KnowledgeBase:
         doc_id = self.resolve(ref)
         pos = self.searcher.position[doc_id]
         hit = self._hits([pos], Ranked([pos], [1.0]), "", None)[0]
+        links: tuple[dict, ...] = ()
         if hit.kind is Kind.TALK:
             fields = self._row("select * exclude (doc_hash, record_hash, event_folded) from talks where id = ?", doc_id)
             sources = self._rows("select * exclude (talk_id) from talk_sources where talk_id = ? order by format, source", doc_id)
@@ -163,11 +184,59 @@ class KnowledgeBase:
             todos = tuple(Todo(r["text"], r["done"], r["line"]) for r in self._rows(
                 "select t.* from todos t join notes n on n.id = t.note_id where n.talk_id = ? order by t.line", doc_id))
         else:
-            fields = self._row("select * exclude (doc_hash, record_hash, context_folded) from notes where id = ?", doc_id)
+            fields = self._row("select * exclude (doc_hash, record_hash, context_folded, speakers_folded) from notes "
+                               "where id = ?", doc_id)
             sources = ({"source": fields["source"], "file": fields["file"], "format": "notes"},)
             notes = tuple(self._rows("select id, title, event_title, date from talks where id = ?", fields["talk_id"]))
             todos = hit.todos
-        return Detail(hit, fields, tuple(sources), tuple(notes), todos)
+            links = self._links(doc_id, fields)
+        found: dict[str, list[tuple[str, int]]] = {}
+        for facet, term, count in self.con.execute(
+                'select facet, term, "count" from mentions where doc_id = ? order by facet, "count" desc, key',
+                [doc_id]).fetchall():
+            if len(found.setdefault(facet, [])) < FACET_LIST:
+                found[facet].append((term, count))
+        return Detail(hit, fields, tuple(sources), tuple(notes), todos, found, links)
+
+    def _links(self, doc_id: str, fields: dict) -> tuple[dict, ...]:
+        """A note's `[[links]]`, each resolved to the note it names (by title or file name), then its backlinks."""
+        notes = self._rows("select id, title, file, links from notes order by id")
+        names: dict[str, str] = {}
+        for note in notes:  # a file name names its first note; a title, the note
+            names.setdefault(fold(Path(note["file"]).stem), note["id"])
+            names.setdefault(fold(note["title"]), note["id"])
+        out = [{"link": target, "id": names.get(fold(target)), "direction": "to"} for target in fields["links"] or ()]
+        mine = {name for name, note_id in names.items() if note_id == doc_id}
+        out += [{"link": note["title"], "id": note["id"], "direction": "from"} for note in notes
+                if note["id"] != doc_id and mine & {fold(target) for target in note["links"] or ()}]
+        return tuple(out)
+
+    def topics(self, *, event: str | None = None, since: int | None = None, until: int | None = None,
+               ids: Sequence[str] | None = None, n: int = 10) -> Topics:
+        """The tools, entities and phrases that set a slice of the collection apart from the rest.
+
+        The slice: an event and/or years, or any talks and notes by `ids` (a cluster, a query's hits).
+        Scored by the log-odds ratio with an informative Dirichlet prior (`facets.characteristic`);
+        with no slice given, the collection's most widespread ones.
+        """
+        from .facets import characteristic
+
+        if n < 1:
+            raise UsageError("-n must be at least 1")
+        total = len(self.searcher.position)
+        if ids is not None:
+            ids = sorted(set(ids) & self.searcher.position.keys())
+        elif (allowed := self.searcher.allowed(Filters(event=event, since=since, until=until))) is not None:
+            ids = [self.searcher.doc_id(p) for p in sorted(allowed)]
+        if ids is not None and not ids:
+            raise UsageError("no talks or notes match " + " ".join(
+                f"--{k} {v}" for k, v in (("event", event), ("since", since), ("until", until)) if v is not None))
+        inside = "doc_id in (select unnest(?::varchar[]))" if ids is not None else "true"
+        rows = self.con.execute(
+            f"select facet, key, mode(term), count(distinct doc_id) filter (where {inside}), count(distinct doc_id) "
+            "from mentions group by facet, key order by facet, key", [ids] if ids is not None else []).fetchall()
+        size = len(ids) if ids is not None else total
+        return Topics(size, total, characteristic(rows, size, total, n=n))
 
     def resolve(self, ref: str) -> str:
         """The id of the talk or note `ref` names: an id, a unique id prefix, or a title."""
@@ -194,6 +263,38 @@ class KnowledgeBase:
         candidates = [(i, self._titles_raw[i]) for i in sorted(prefixed)[:MAX_CANDIDATES]]
         more = f" (showing {MAX_CANDIDATES} of {len(prefixed)})" if len(prefixed) > MAX_CANDIDATES else ""
         raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:", candidates)
+
+    def vectors(self, kind: str | None = "talk") -> tuple[list[str], np.ndarray]:
+        """Ids and whole-text vectors (normalised, one row per talk or note) of every talk, note, or both."""
+        import numpy as np
+
+        if kind not in (None, "talk", "note"):
+            raise UsageError(f"kind must be talk, note or None, not {kind!r}")
+        rows = [(pos, doc_id) for doc_id, pos in self.searcher.position.items()
+                if kind is None or (doc_id in self.searcher.talk_ids) == (kind == "talk")]
+        rows.sort()
+        matrix = np.asarray(self.searcher.document_vectors[[pos for pos, _ in rows]], dtype=np.float32)
+        return [doc_id for _, doc_id in rows], matrix
+
+    def trend(self, topics: dict[str, Sequence[str]]) -> pd.DataFrame:
+        """Per year, the share of that year's talks naming each topic: `{"asyncio": ["asyncio"], ...}`.
+
+        A topic is named when a talk mentions any of its terms as a tool, entity or phrase.
+        """
+        import pandas as pd
+
+        from .facets import key
+
+        years = self.sql("select year, count(*) as talks from talks where year is not null group by 1 order by 1")
+        frame = pd.DataFrame(index=pd.Index(years["year"], name="year"))
+        for name, terms in topics.items():
+            counts = self.con.execute(
+                "select t.year, count(distinct t.id) from talks t join mentions m on m.doc_id = t.id "
+                "where t.year is not null and m.key in (select unnest(?::varchar[])) group by 1",
+                [[key(term) for term in terms]]).fetchall()
+            named = pd.Series(dict(counts), dtype=float).reindex(frame.index, fill_value=0.0)
+            frame[name] = named.to_numpy() / years["talks"].to_numpy()
+        return frame
 
     # -- tables ---------------------------------------------------------------------------------------
 

@@ -98,6 +98,10 @@ def link_notes(notes: Iterable[Note], talks: list[Talk]) -> dict[str, str]:
     A note links to a talk whose URL it contains, else to a talk whose full title
     its heading contains, else to the one talk by a speaker its heading names
     (several talks by that speaker: the one whose title shares most words with the note).
+
+    Front matter sharpens this: of the talks its title names, those by its `speakers` win;
+    with no title match, its speakers' talks are the candidates (however many words their
+    names have). Either way, candidates at its `event` (then on its `date`) win, where any are.
     """
     by_url = {url: t.id for t in talks for url in t.urls}
     by_title: dict[str, list[Talk]] = defaultdict(list)
@@ -119,13 +123,28 @@ def _link_one(note: Note, by_url, by_title, by_speaker) -> str | None:
     for url in note.urls:
         if url in by_url:
             return by_url[url]
+    named = {t.id: t for speaker in note.speakers for t in by_speaker.get(fold(speaker), ())}
     heading = f" {fold(note.title)} "
     titled = [t for title, ts in by_title.items() if f" {title} " in heading for t in ts]
+    titled = _narrow(note, [t for t in titled if t.id in named] or titled)
     if len({t.group_id for t in titled}) == 1:
         return min(t.id for t in titled)
-    spoken = [t for name, ts in by_speaker.items() if len(name.split()) >= 2 and f" {name} " in heading for t in ts]
+    spoken = list(named.values()) or [
+        t for name, ts in by_speaker.items() if len(name.split()) >= 2 and f" {name} " in heading for t in ts
+    ]
+    spoken = _narrow(note, spoken)
     if not spoken:
         return None
     words = set(fold(f"{note.title} {note.text}").split())
     best = max(spoken, key=lambda t: (len(words & set(fold(t.title).split())), t.date or "", t.id))
     return best.id
+
+
+def _narrow(note: Note, talks: list[Talk]) -> list[Talk]:
+    """The talks at the note's event, then on its date, where any are; else the talks as given."""
+    if note.event:
+        event = slugify(note.event)
+        talks = [t for t in talks if any(event in (s.event, slugify(s.event_title)) for s in (t, *t.records))] or talks
+    if note.date:
+        talks = [t for t in talks if any(s.date == note.date for s in (t, *t.records))] or talks
+    return talks

@@ -7,6 +7,16 @@ import unicodedata
 from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^\w]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half an escaped emoji ("\ud83d"), or argv bytes that are not UTF-8
+
+
+def storable(text: str) -> str:
+    """Text that can be stored and encoded: NFC, lone surrogates replaced by U+FFFD.
+
+    >>> storable("S\u030cpilka \ud83d")
+    'Špilka \ufffd'
+    """
+    return unicodedata.normalize("NFC", _SURROGATE.sub("\ufffd", text))
 
 
 def fold(text: str) -> str:

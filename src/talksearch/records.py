@@ -63,19 +63,23 @@ class Todo:
 
 @dataclass(frozen=True)
 class Note:
-    """One note: the part of a notes file under one talk heading."""
+    """One note: the part of a notes file under one talk heading, or a whole file with front matter."""
 
     id: str  # "note:<file relative to the indexed path>#<heading-slug>"
-    title: str  # the heading, as written
+    title: str  # the heading as written, or the front matter's title
     file: str  # path relative to the indexed path
     path: str  # absolute path of the file
-    line_start: int  # 1-based, the heading line
+    line_start: int  # 1-based, the heading line (1 for a file with front matter)
     line_end: int  # 1-based, inclusive
-    text: str  # body below the heading, as written
-    context: str = ""  # the file's leading lines before the first heading
+    text: str  # body below the heading (below the front matter), as written
+    context: str = ""  # the file's leading lines before the first heading; "speakers — event" from front matter
     todos: tuple[Todo, ...] = ()
-    tags: tuple[str, ...] = ()
-    urls: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # front matter tags, "#tag" lines, then inline #tags, without "#"
+    urls: tuple[str, ...] = ()  # front matter URLs first, then the text's
+    speakers: tuple[str, ...] = ()  # front matter `speaker` / `speakers`
+    event: str | None = None  # front matter `event`, as written
+    date: str | None = None  # front matter `date`, ISO "YYYY-MM-DD"
+    links: tuple[str, ...] = ()  # [[wiki link]] targets as written: "[[A#Part|alias]]" -> "A"
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class ReadResult:
     notes: tuple[Note, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     files: int = 0  # files looked at, read or skipped
+    warnings: tuple[Skipped, ...] = ()  # files read despite a problem (malformed front matter), and what it was
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,11 @@ def clean(text: str | None) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text or "")
 
 
+def one_line(text: str | None) -> str:
+    """`clean`, with newlines made visible too: for messages that must stay on one line (file names, errors)."""
+    return clean(text).replace("\n", "\\n")
+
+
 def highlight(text: str, query: str) -> Text:
     words = {fold_word(w) for w in _WORD.findall(query) if len(w) > 1}
     out = Text(clean(text))
@@ -77,10 +82,13 @@ def summary(out: Console, result: Summary) -> None:
         return f"{part['talks']} talks, {part['notes']} notes"
 
     for skipped in result.skipped:
-        out.print(Text(f"skipped {clean(skipped.path)}: {clean(skipped.reason)}", style="yellow"))
+        out.print(Text(f"skipped {one_line(skipped.path)}: {one_line(skipped.reason)}", style="yellow"))
+    for warning in result.warnings:
+        out.print(Text(f"warning {one_line(warning.path)}: {one_line(warning.reason)}", style="yellow"))
     out.print(
-        f"indexed {len(result.sources)} source(s), {result.files} files: added {counts(result.added)}; "
-        f"updated {counts(result.updated)}; removed {counts(result.removed)}; skipped {len(result.skipped)} files; "
+        f"indexed {len(result.sources)} source(s), {result.files} files ({result.changed} new or changed, "
+        f"{result.unchanged} unchanged, {len(result.skipped)} skipped): added {counts(result.added)}; "
+        f"updated {counts(result.updated)}; removed {counts(result.removed)}; "
         f"{result.passages} passages ({result.embedded} embedded); {result.seconds:.1f} s"
     )
     if result.stages:
@@ -114,6 +122,14 @@ def detail(out: Console, info: Detail) -> None:
         out.print(Text("notes" if hit.kind.value == "talk" else "about", style="bold"))
         for note in info.notes:
             out.print("  " + " · ".join(clean(str(v)) for v in note.values() if v is not None))
+    if info.links:
+        out.print(Text("links", style="bold"))
+        for link in info.links:
+            arrow = "→" if link["direction"] == "to" else "←"
+            out.print(f"  {arrow} [[{clean(link['link'])}]]" + (f" · {clean(link['id'])}" if link["id"] else " · (no such note)"))
+    for facet, terms in info.facets.items():
+        out.print(Text({"entity": "entities"}.get(facet, f"{facet}s"), style="bold"))
+        out.print("  " + clean(", ".join(f"{term} ({count})" if count > 1 else term for term, count in terms)))
     if info.todos:
         out.print(Text("to-dos", style="bold"))
         for todo in info.todos:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from . import lexical, store
 from .errors import IndexDamagedError, UsageError
+from .facets import key as facet_key
 from .normalize import fold, fold_word
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class Filters:
     lang: str | None = None
     phrases: tuple[str, ...] = ()  # must appear, case and accents folded ("exact phrase" in a query)
     excluded: tuple[str, ...] = ()  # must not appear (-word in a query)
+    mentions: tuple[str, ...] = ()  # must name each of these tools, entities or phrases (`facets.py`)
 
     def __bool__(self) -> bool:
         return any(v not in (None, ()) for v in self.__dict__.values())
@@ -222,19 +224,22 @@ class Searcher:
             note_sql.append("and (t.event_folded like ? or n.context_folded like ?)")
             note_args += [f"%{fold(filters.event)}%"] * 2
         if filters.speaker:
-            clause = "and exists (select 1 from speakers s where s.talk_id = t.id and s.folded like ?)"
-            talk_sql.append(clause)
-            note_sql.append(clause)
+            clause = "exists (select 1 from speakers s where s.talk_id = t.id and s.folded like ?)"
+            talk_sql.append(f"and {clause}")
+            note_sql.append(f"and ({clause} or n.speakers_folded like ?)")  # the talk's, or the front matter's
             talk_args.append(f"%{fold(filters.speaker)}%")
-            note_args.append(f"%{fold(filters.speaker)}%")
+            note_args += [f"%{fold(filters.speaker)}%"] * 2
+        note_year = "try_cast(substr(n.date, 1, 4) as integer)"  # a front matter's date; undated notes are left out
         if filters.since is not None:
             talk_sql.append("and t.year >= ?")
             talk_args.append(filters.since)
-            note_sql.append("and false")  # notes carry no date
+            note_sql.append(f"and {note_year} >= ?")
+            note_args.append(filters.since)
         if filters.until is not None:
             talk_sql.append("and t.year <= ?")
             talk_args.append(filters.until)
-            note_sql.append("and false")
+            note_sql.append(f"and {note_year} <= ?")
+            note_args.append(filters.until)
         if filters.lang:
             code = _ISO3.get(filters.lang.lower(), filters.lang.lower())
             talk_sql.append("and t.language = ?")
@@ -248,6 +253,11 @@ class Searcher:
         for word in filters.excluded:
             text_sql.append("and d.folded not like ?")
             text_args.append(f"% {fold(word)} %")
+        for term in filters.mentions:
+            if not facet_key(term):
+                raise UsageError(f"--mentions {term!r} has no letters or digits to match")
+            text_sql.append("and d.id in (select doc_id from mentions where key = ?)")
+            text_args.append(facet_key(term))
         if text_sql:
             clause = " ".join(text_sql)
             talk_sql.append(f"and t.id in (select d.id from documents d where true {clause})")

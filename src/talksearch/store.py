@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     import duckdb
     import numpy as np
 
-INDEX_FORMAT = 3  # bump when the layout or schema changes
+INDEX_FORMAT = 4  # bump when the layout or schema changes
+FACETS_FORMAT = 4  # the first format whose `extracted` table can be reused
 ENV_INDEX = "TALKSEARCH_INDEX"
 DEFAULT_INDEX = "indexes"
 CURRENT = "CURRENT"
@@ -63,11 +64,16 @@ create table talk_sources (talk_id varchar, record_id varchar, source varchar, f
 create table speakers (talk_id varchar, name varchar, folded varchar);
 create table notes (id varchar primary key, title varchar, file varchar, path varchar, source varchar,
     line_start integer, line_end integer, context varchar, text varchar, tags varchar[],
-    urls varchar[], talk_id varchar, context_folded varchar, doc_hash varchar, record_hash varchar);
+    urls varchar[], speakers varchar[], event varchar, date varchar, links varchar[], talk_id varchar,
+    context_folded varchar, speakers_folded varchar, doc_hash varchar, record_hash varchar);
 create table todos (note_id varchar, line integer, text varchar, done boolean);
 create table documents (pos integer primary key, id varchar, kind varchar, folded varchar);
 create table passages ("row" integer primary key, doc_id varchar, kind varchar, ordinal integer,
     text varchar);
+create table mentions (doc_id varchar, kind varchar, facet varchar, label varchar, key varchar, term varchar,
+    "count" integer);
+create table extracted (doc_hash varchar, facet varchar, label varchar, key varchar, term varchar,
+    "count" integer);
 """
 
 

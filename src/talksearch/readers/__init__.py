@@ -5,7 +5,8 @@
 
 A directory is a pyvideo data folder (`*/category.json` with `*/videos/*.json`, or one event
 folder), or else a tree of `.txt` / `.md` / `.markdown` files, each a listing or notes.
-A file that cannot be read becomes a `Skipped` with its reason; reading goes on.
+A file that cannot be read becomes a `Skipped` with its reason; reading goes on. A file read
+despite a problem (malformed front matter) is also in `ReadResult.warnings`, with what it was.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from talksearch.errors import InputError
 from talksearch.readers.files import read_text
 from talksearch.readers.listing import looks_like_listing, parse_listing
-from talksearch.readers.notes import parse_notes
+from talksearch.readers.notes import parse_notes_with_warnings
 from talksearch.readers.pyvideo import is_pyvideo_dir, read_pyvideo_dir, read_video_file
 from talksearch.records import Format, Note, ReadResult, Skipped, TalkRecord
 
@@ -68,6 +69,7 @@ def _read_text_tree(root: Path, format: Format | None) -> ReadResult:  # noqa: A
         notes=tuple(note for result in results for note in result.notes),
         skipped=tuple(skip for result in results for skip in result.skipped),
         files=len(results),
+        warnings=tuple(warning for result in results for warning in result.warnings),
     )
 
 
@@ -89,6 +91,7 @@ def _read_file(file: Path, rel: str, format: Format | None) -> ReadResult:  # no
     """One file as a `ReadResult` of one file: its talks or notes, or why it was skipped."""
     talks: list[TalkRecord] = []
     notes: list[Note] = []
+    warnings: tuple[str, ...] = ()
     try:
         kind = format or _format_by_suffix(file)
         if kind is Format.PYVIDEO:
@@ -100,10 +103,11 @@ def _read_file(file: Path, rel: str, format: Format | None) -> ReadResult:  # no
             if kind is Format.LISTING:
                 talks = parse_listing(text, source=str(file))
             else:
-                notes = parse_notes(text, file=rel, path=str(file))
+                notes, warnings = parse_notes_with_warnings(text, file=rel, path=str(file))
     except InputError as error:
         return ReadResult(skipped=(Skipped(error.path, error.reason),), files=1)
-    return ReadResult(talks=tuple(talks), notes=tuple(notes), files=1)
+    return ReadResult(talks=tuple(talks), notes=tuple(notes), files=1,
+                      warnings=tuple(Skipped(str(file), reason) for reason in warnings))
 
 
 def _format_by_suffix(file: Path) -> Format:

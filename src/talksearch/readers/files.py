@@ -7,6 +7,7 @@ unreadable file is and say so with the same `InputError` reasons:
     "binary file, not text"                       NUL bytes in the first 8 KB, no UTF-16 BOM
     "not UTF-16 text (decode error at byte N)"    a UTF-16 BOM (or NUL pattern) over bytes that are not UTF-16
     "cannot read: <OS error>"                     permissions, a directory named like a file...
+    "file name is not valid UTF-8; rename the file"   bytes in its name that no index can store
 
 A UTF-8 or UTF-16 BOM is honoured, UTF-16 without one is recognised by its NUL bytes, and bytes
 that are not UTF-8 are read as Windows-1252 (Latin-1 where that fails); newlines become "\\n";
@@ -16,6 +17,7 @@ text is Unicode NFC.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -34,18 +36,29 @@ _LICENSE_START = re.compile(
     r"|Licensed as Creative Commons)"
 )
 _LICENSE_TAIL = re.compile(r"[^\n]*(?:\s*Please see our speaker release agreement[^\n]*)?\s*")
-_TRAILING_RULES = re.compile(r"(?:\s*-{3,})+\s*$")  # "---" separators left before the licence
 _URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+")
 _URL_TRAILING = ".,;:!?*'\""
 
 
 def read_text(path: Path) -> str:
     """The decoded, newline- and NFC-normalised text of a file; `InputError` if it isn't text."""
+    name = path_text(path)
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise InputError(str(path), f"cannot read: {error.strerror or error}") from None
-    return decode_text(data, str(path))
+        raise InputError(name, f"cannot read: {error.strerror or error}") from None
+    return decode_text(data, name)
+
+
+def path_text(path: Path) -> str:
+    """The path as text; `InputError` if its name holds bytes that are not UTF-8 (no index can store it)."""
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise InputError(shown, "file name is not valid UTF-8; rename the file") from None
+    return name
 
 
 def decode_text(data: bytes, path: str) -> str:
@@ -117,13 +130,31 @@ def cut_license(text: str) -> tuple[str, str | None]:
     """
     if "icens" not in text:  # fast path: no "License", "licensed", "Licensed"
         return text, None
-    for match in _LICENSE_START.finditer(text):
+    start = 0
+    while (match := _LICENSE_START.search(text, start)) is not None:
         tail = _LICENSE_TAIL.match(text, match.end())
         if tail is not None and tail.end() == len(text):
             license_text = " ".join(text[match.start() :].split())
-            head = _TRAILING_RULES.sub("", text[: match.start()]).rstrip()
-            return head, license_text
+            return _drop_trailing_rules(text[: match.start()]), license_text
+        start = text.find("\n", match.end()) + 1 or len(text)  # later starts on this line end here too
     return text, None
+
+
+def _drop_trailing_rules(text: str) -> str:
+    """The text without the "---" separators and spaces left at its end, before a licence.
+
+    A loop, not a regex: `(?:\\s*-{3,})+$` backtracks exponentially on a long run of dashes.
+    """
+    end = len(text)
+    while True:
+        while end and text[end - 1].isspace():
+            end -= 1
+        start = end
+        while start and text[start - 1] == "-":
+            start -= 1
+        if end - start < 3:
+            return text[:end]
+        end = start
 
 
 def find_urls(text: str) -> tuple[str, ...]:
@@ -133,12 +164,17 @@ def find_urls(text: str) -> tuple[str, ...]:
 
 def _trim_url(url: str) -> str:
     """Drop sentence punctuation after a URL, and a ")" that closes prose, not the URL."""
-    while True:
-        url = url.rstrip(_URL_TRAILING)
-        if url.endswith(")") and url.count(")") > url.count("("):
-            url = url[:-1]
-            continue
-        return url
+    unmatched = url.count(")") - url.count("(")
+    end = len(url)
+    while end:
+        if url[end - 1] in _URL_TRAILING:
+            end -= 1
+        elif url[end - 1] == ")" and unmatched > 0:
+            end -= 1
+            unmatched -= 1
+        else:
+            break
+    return url[:end]
 
 
 def unique(items: Iterable[str]) -> tuple[str, ...]:

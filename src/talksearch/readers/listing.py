@@ -49,16 +49,18 @@ def looks_like_listing(text: str) -> bool:
 def parse_listing(text: str, *, source: str) -> list[TalkRecord]:
     """The talks of a listing's text; `InputError` "no talks found" if it has none."""
     talks: list[TalkRecord] = []
-    ids: set[str] = set()
+    ids: dict[str, int] = {}  # every id taken -> the last suffix taken after it, so repeats stay linear
     for entry in _split_entries(text.split("\n")):
         talk = _parse_entry(entry, source)
         if talk is None:
             continue
-        talk_id, count = talk.id, 1
+        count = ids.get(talk.id, 1)
+        talk_id = f"{talk.id}-{count}" if count > 1 else talk.id
         while talk_id in ids:
             count += 1
             talk_id = f"{talk.id}-{count}"
-        ids.add(talk_id)
+        ids[talk.id] = count
+        ids.setdefault(talk_id, 1)
         talks.append(replace(talk, id=talk_id))
     if not talks:
         raise InputError(source, "no talks found")

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 from talksearch.errors import InputError
-from talksearch.normalize import fold
-from talksearch.readers.files import cut_license, decode_text, unique
+from talksearch.normalize import fold, storable
+from talksearch.readers.files import cut_license, read_text, unique
 from talksearch.records import Format, Skipped, TalkRecord
 
 TEXT_FIELDS = ("description", "summary", "abstract")  # pyvideo fields kept as `texts`
@@ -75,11 +74,7 @@ def read_video_file(
         event_dir = path.parent.parent if path.parent.name == "videos" else path.parent
         event = event_dir.name
         event_title = read_event_title(event_dir)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(str(path), f"cannot read: {error.strerror or error}") from None
-    talk = _load_json(decode_text(data, str(path)), str(path))
+    talk = _load_json(read_text(path), str(path))
     return parse_talk(
         talk, talk_id=f"{event}/{path.stem}", event=event,
         event_title=event_title or event, source=str(path),
@@ -110,7 +105,7 @@ def parse_talk(
     recorded = data.get("recorded")
     date = header_date or (recorded[:10] if isinstance(recorded, str) and
                            _DATE.match(recorded) else None)
-    language = data.get("language")
+    language = _clean(data.get("language"))
     return TalkRecord(
         id=talk_id,
         title=title,
@@ -121,7 +116,7 @@ def parse_talk(
         format=Format.PYVIDEO,
         date=date,
         room=room,
-        language=language if isinstance(language, str) and language else None,
+        language=language or None,
         tags=unique(_clean(tag) for tag in _strings(data.get("tags"))),
         urls=unique([*_video_urls(data.get("videos")), session_url or ""]),
         related_urls=unique(_related_urls(data.get("related_urls"))),
@@ -215,12 +210,12 @@ def _skip_blank(lines: list[str], index: int) -> int:
 
 
 def _clean(value: Any) -> str:
-    """A JSON string field as NFC text without carriage returns; "" if absent."""
+    """A JSON string field as NFC text without carriage returns or lone surrogates; "" if absent."""
     if not isinstance(value, str):
         return ""
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "")
-    return unicodedata.normalize("NFC", value).strip()
+    return storable(value).strip()
 
 
 def _strings(value: Any) -> list[str]:
