@@ -159,6 +159,8 @@ def read_vectors(generation: Generation, *, expected: int):
     except RuntimeError as exc:
         reason = str(exc).splitlines()[0]
         raise IndexDamagedError(f"{generation.vectors}: unreadable ({reason}); {REINDEX}") from exc
+    if (ivf := faiss.try_extract_index_ivf(index)) is not None:
+        ivf.make_direct_map()  # rows can be looked up by number (snippets, reuse by the next run)
     if index.ntotal != expected or index.d != generation.manifest.get("dimension"):
         raise IndexDamagedError(
             f"{generation.vectors}: holds {index.ntotal} vectors of {index.d} dims, the metadata says "
@@ -210,11 +212,12 @@ class Writer:
         return con
 
     def write_vectors(self, vectors: np.ndarray) -> None:
+        """Exact search under `ann.EXACT_LIMIT` passages, IVF above it (`ann.py` has the measurements)."""
         import faiss
 
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        if len(vectors):
-            index.add(vectors)
+        from . import ann
+
+        index = ann.build(vectors) if len(vectors) else faiss.IndexFlatIP(vectors.shape[1])
         faiss.write_index(index, str(self.path / VECTORS))
 
     def write_document_vectors(self, vectors: np.ndarray) -> None:
