@@ -7,7 +7,7 @@ Takes every talk and note of an index (their titles and texts, as `index` parses
 - `split + entities`: the pass `index` runs now (`senter`, plus `ner` on English text) and `facets.extract`;
 - `tools`: the gazetteer built from the collection, and every document's tool mentions.
 Prints seconds, documents per second, and what facets add: (split + entities - split) + tools.
-Both passes use the same process count as `index` (text.PARALLEL_MIN, text.MAX_WORKERS).
+Both passes use the same worker processes as `index` (`text.analyse`: PARALLEL_MIN, MAX_WORKERS).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 
 from talksearch import facets, store
 from talksearch.embed import Tokenizer, model_dir
-from talksearch.text import dictionary, load_sentencizer, paragraphs, parse
+from talksearch.text import analyse, dictionary, load_sentencizer, paragraphs
 
 
 def documents(index: str, limit: int | None):
@@ -49,17 +49,17 @@ def main() -> None:
     print(f"{len(rows)} documents ({sum(english)} English), {sum(len(b) for b in blocks)} blocks")
 
     senter = load_sentencizer()
-    _, split = timed("split", lambda: sum(1 for _ in parse(senter, blocks)), len(rows))
+    _, split = timed("split", lambda: sum(1 for _ in analyse(senter, blocks)), len(rows))
 
     nlp = load_sentencizer(entities=True)
 
-    def analyse():
+    def with_entities():
         found = [[] for _ in rows]
-        for i, docs in parse(nlp, blocks, entities=english):
-            found[i] = facets.extract(docs) if english[i] else []
+        for i, _, mentions in analyse(nlp, blocks, entities=english, extract=facets.extract):
+            found[i] = mentions or []
         return found
 
-    extracted, both = timed("split + entities", analyse, len(rows))
+    extracted, both = timed("split + entities", with_entities, len(rows))
 
     def tools():
         sources = [facets.Source(title, text, event, eng, tuple(tags or ())) for title, text, eng, tags, event, *_ in rows]

