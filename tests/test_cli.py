@@ -217,6 +217,24 @@ def test_another_model_in_the_manifest_is_refused(indexed):
                              "sentence-transformers/all-MiniLM-L6-v2 (384 dims); re-index with `talksearch index --rebuild`\n")
 
 
+@pytest.mark.parametrize("name", [f"{store.HITS}.bin", f"{store.PASSAGE_TEXTS}.offsets.npy", store.PASSAGE_DOCS])
+def test_missing_stored_fields_say_to_re_index(indexed, name):
+    (_live(indexed) / name).unlink()
+    result = invoke("query", "celery")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {_live(indexed) / name}: missing; re-index with `talksearch index --rebuild`\n"
+
+
+def test_stored_fields_cut_short_say_to_re_index(indexed):
+    hits = _live(indexed) / f"{store.HITS}.bin"
+    size = hits.stat().st_size
+    hits.write_bytes(hits.read_bytes()[:-10])
+    result = invoke("query", "celery")
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {_live(indexed) / store.HITS}.bin: unreadable (holds {size - 10} bytes, its offsets "
+                             f"say {size}); re-index with `talksearch index --rebuild`\n")
+
+
 def test_vector_and_metadata_counts_must_agree(indexed, embedder):
     import faiss
 
@@ -282,8 +300,8 @@ def test_missing_lexical_file_says_to_re_index(indexed):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["query", "x", "--since", "abc"], "error: Invalid value for '--since': Input should be a valid integer, "
-                                           "unable to parse string as an integer (see `talksearch query --help`)"),
+        (["query", "x", "--since", "abc"], "error: Invalid value for '--since': 'abc' is not a valid int. "
+                                           "(see `talksearch query --help`)"),
         (["query", "-django"], "error: No such option: -d (see `talksearch query --help`)"),
         (["frobnicate"], "error: No such command 'frobnicate'. (see `talksearch --help`)"),
         (["query", "x", "--speaker", "!!"], "error: --speaker '!!' has no letters or digits to match"),

@@ -56,3 +56,25 @@ def test_query_vector_from_the_cli_path_ranks_like_the_index(demo_index, numpy_e
 
     with talksearch.open(demo_index, embedder=numpy_embedder) as kb:
         assert kb.query("celery retries", k=1)[0].id.endswith("#2-talk-daniel-hepper")
+
+
+def test_stored_fields_read_back_what_duckdb_holds(demo):
+    """Results read their fields by row (`store.Records`); each row is the document DuckDB has at that position."""
+    searcher = demo.searcher
+    rows = demo.con.execute("select d.pos, d.id, d.kind, p.texts from documents d join (select doc_id, "
+                            "list(text order by \"row\") as texts from passages group by doc_id) p on p.doc_id = d.id "
+                            "order by d.pos").fetchall()
+    assert searcher.size == len(rows) > 0
+    for pos, doc_id, kind, texts in rows:
+        fields = searcher.fields(pos)
+        assert (fields["id"], fields["kind"]) == (doc_id, kind)
+        assert [searcher.passage_text(int(r)) for r in searcher.passage_rows(pos)] == texts
+
+
+def test_records_round_trip_any_text(tmp_path):
+    texts = ["", "plain", "Špilka 漢字 🎉", "line\nbreak\x00nul", ""]
+    store.Records.write(tmp_path / "r", texts)
+    records = store.Records.open(tmp_path / "r")
+    assert [records[i] for i in range(len(records))] == texts
+    store.Records.write(tmp_path / "empty", [])
+    assert len(store.Records.open(tmp_path / "empty")) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,8 +44,8 @@ def test_leftovers_of_a_killed_run_are_cleaned_up(live, embedder):
     stale = live / ".tmp-20000101T000000-1-000000"
     (stale / "lexical").mkdir(parents=True)
     old_generation = (live / store.CURRENT).read_text().strip()
-    build_index(live, [], embedder)  # refresh
-    build_index(live, [], embedder)  # and again: the first generation is now two runs old
+    build_index(live, [], embedder, rebuild=True)  # a run that writes a generation
+    build_index(live, [], embedder, rebuild=True)  # and again: the first generation is now two runs old
     assert not stale.exists()
     assert not (live / old_generation).exists()
     assert len(list(live.glob("gen-*"))) == 2  # the live one and the previous one
@@ -76,6 +77,25 @@ def test_queries_during_an_index_run_use_the_previous_index(live, embedder):
         first = [h.id for h in base.query("uuid v7", k=3)]
         build_index(live, [DATA], embedder, rebuild=True)  # swaps a new generation in underneath
         assert [h.id for h in base.query("uuid v7", k=3)] == first
+
+
+def test_a_refresh_with_nothing_changed_keeps_the_generation_and_one_that_finds_a_change_writes_one(tmp_path, embedder):
+    source = tmp_path / "talks"
+    shutil.copytree(DATA, source)
+    root = tmp_path / "index"
+    build_index(root, [source], embedder)
+    live = (root / store.CURRENT).read_text()
+    stale = root / ".tmp-20000101T000000-1-000000"
+    stale.mkdir()
+    summary = build_index(root, [], embedder)
+    assert (summary.embedded, summary.unchanged, summary.changed) == (0, 2, 0)
+    assert (root / store.CURRENT).read_text() == live and not stale.exists()
+    (source / "broken.txt").write_bytes(b"\x00\x01\x02")  # a new unreadable file is news: it is listed as skipped
+    summary = build_index(root, [], embedder)
+    assert summary.embedded == 0 and [s.path for s in summary.skipped] == [str(source / "broken.txt")]
+    assert (root / store.CURRENT).read_text() != live
+    with kb.open(root, embedder=embedder) as base:
+        assert list(base.sql("select path from skipped")["path"]) == [str(source / "broken.txt")]
 
 
 def test_refresh_keeps_passages_of_identical_documents_once(tmp_path, embedder):

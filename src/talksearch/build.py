@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import facets, lexical, store
+from . import __version__, facets, lexical, store
 from .embed import MAX_TOKENS, Embedder, WeightsCheck
 from .errors import InputError, NoSourcesError, TalksearchError, UsageError
 from .facets import Mention
@@ -134,39 +134,19 @@ def run(
             raise NoSourcesError(f"nothing could be read from {', '.join(checked)} "
                                  f"({len(failed)} files skipped{detail}); the index is unchanged")
         links = link_notes(notes, talks)
-        by_id = {t.id: t for t in talks}
-        documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
-
-        embedder = embedder_factory(old.weights)
-        passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress)
-        progress("facets", 0, 1)
-        mentions = _mentions(documents, talks, notes, extracted, embedder)
-        progress("writing", 0, 1)
-        with store.Writer(root) as writer:
-            con = writer.database()
-            _write_metadata(con, talks, notes, links, documents, passages, results, sources)
-            _write_mentions(con, documents, extracted, mentions)
-            con.close()
-            writer.write_vectors(vectors)
-            writer.write_document_vectors(_document_means(documents, passages, vectors))
-            lexical.build(writer.path / store.LEXICAL, documents)
-            counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
-                      "skipped": len(skipped)}
-            check = embedder.check  # type: ignore[attr-defined]
-            writer.commit({
-                "model": embedder.name,
-                "dimension": embedder.dimension,
-                "weights_sha256": check.sha256,
-                "weights_check": check.__dict__,
-                "precision": getattr(embedder, "precision", None),
-                "counts": counts,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            })
+        new_talks = {t.id: _record_hash(t) for t in talks}
+        new_notes = {n.id: _record_hash(n, links.get(n.id)) for n in notes}
+        if not rebuild and old.same(sources, new_talks, new_notes, skipped):
+            # in sync already: every record, link and skipped file as the live index has them
+            store.remove_stale(root)
+            timer.stop()
+            count, embedded = old.passage_count, 0
+        else:
+            count, embedded = _write(root, old, talks, notes, links, results, sources, files, skipped,
+                                        new_talks | new_notes, embedder_factory, progress)
         progress("writing", 1, 1)
         timer.stop()
 
-    new_talks = {t.id: _record_hash(t) for t in talks}
-    new_notes = {n.id: _record_hash(n, links.get(n.id)) for n in notes}
     added, updated, removed = {}, {}, {}
     for kind, new, before in (("talks", new_talks, old.talks), ("notes", new_notes, old.notes)):
         added[kind] = len(new.keys() - before.keys())
@@ -178,9 +158,42 @@ def run(
                for doc_id, digest in new.items() if before.get(doc_id) != digest for path in files_of[doc_id]}
     read = {path for paths in files_of.values() for path in paths}
     warnings = tuple(w for r in results.values() for w in r.warnings)
-    return Summary(added, updated, removed, len(read | {s.path for s in skipped}), skipped, len(passages), embedded,
+    return Summary(added, updated, removed, len(read | {s.path for s in skipped}), skipped, count, embedded,
                    time.perf_counter() - started, tuple(sources), dict(timer.seconds), len(changed),
                    len(read - changed), warnings)
+
+
+def _write(root, old, talks, notes, links, results, sources, files, skipped, hashes, embedder_factory, progress):
+    """Split, embed what is new, extract facets, write and swap in a new generation: (passages, embedded)."""
+    by_id = {t.id: t for t in talks}
+    documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
+    embedder = embedder_factory(old.weights)
+    passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress)
+    progress("facets", 0, 1)
+    mentions = _mentions(documents, talks, notes, extracted, embedder)
+    progress("writing", 0, 1)
+    with store.Writer(root) as writer:
+        con = writer.database()
+        _write_metadata(con, talks, notes, links, documents, passages, results, sources, hashes)
+        _write_mentions(con, documents, extracted, mentions)
+        _write_stored(con, writer.path)
+        con.close()
+        writer.write_vectors(vectors)
+        writer.write_document_vectors(_document_means(documents, passages, vectors))
+        lexical.build(writer.path / store.LEXICAL, documents)
+        counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
+                  "skipped": len(skipped)}
+        check = embedder.check  # type: ignore[attr-defined]
+        writer.commit({
+            "model": embedder.name,
+            "dimension": embedder.dimension,
+            "weights_sha256": check.sha256,
+            "weights_check": check.__dict__,
+            "precision": getattr(embedder, "precision", None),
+            "counts": counts,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        })
+    return len(passages), embedded
 
 
 class _StageTimer:
@@ -216,10 +229,17 @@ class _Previous:
     vectors: np.ndarray | None
     weights: WeightsCheck | None
     extracted: dict[str, list[Mention]] = field(default_factory=dict)  # doc hash -> entities and phrases
+    skipped: tuple[Skipped, ...] | None = None  # None: an index this version would write differently
+    passage_count: int = 0
 
     @classmethod
     def empty(cls) -> _Previous:
         return cls({}, {}, {}, {}, None, None)
+
+    def same(self, sources: dict, talks: dict[str, str], notes: dict[str, str], skipped: tuple[Skipped, ...]) -> bool:
+        """True when a new run would write this index again: same sources, records, links and skipped files."""
+        return (self.skipped is not None and sources == self.sources and talks == self.talks and notes == self.notes
+                and set(skipped) == set(self.skipped))
 
     def reuses(self, doc: Document) -> bool:
         """True when this document's passages, vectors and facets can be copied."""
@@ -248,6 +268,9 @@ class _Previous:
                 ).fetchall()
                 total = con.execute("select count(*) from passages").fetchone()[0]
                 extracted: dict[str, list[Mention]] = {}
+                current = (generation.manifest.get("format"), generation.manifest.get("talksearch_version"))
+                gone = tuple(Skipped(*row) for row in con.execute("select path, reason from skipped").fetchall())
+                gone = gone if current == (store.INDEX_FORMAT, __version__) else None
                 if generation.manifest.get("format", 0) >= store.FACETS_FORMAT:
                     extracted = {h: [] for h, in con.execute("select doc_hash from talks union select doc_hash from notes")
                                  .fetchall()}
@@ -269,7 +292,7 @@ class _Previous:
         vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else None
         check = generation.manifest.get("weights_check")
         weights = WeightsCheck(**check) if check else None
-        return cls(sources, talks, notes, passages, vectors, weights, extracted)
+        return cls(sources, talks, notes, passages, vectors, weights, extracted, gone, total)
 
 
 @dataclass(frozen=True)
@@ -387,7 +410,43 @@ def _record_hash(record, talk_id: str | None = None) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _write_metadata(con, talks, notes, links, documents, passages, results, sources) -> None:
+_HIT_FIELDS = """
+    select d.pos, t.id, 'talk' as kind, t.title, t.speakers, t.event_title, t.date, t.url, t.group_id as "group",
+        (select list({'id': r.id, 'event': r.event_title, 'date': r.date, 'url': r.url} order by r.date, r.id)
+         from talks r where r.group_id = t.group_id) as recordings,
+        (select list(s.source order by s.format, s.source) from talk_sources s where s.talk_id = t.id) as sources
+    from talks t join documents d on d.id = t.id
+"""
+_NOTE_FIELDS = """
+    select d.pos, n.id, 'note' as kind, n.title, n.file, n.path, n.line_start, n.context, n.urls, t.speakers,
+        t.event_title, t.date, n.id as "group",
+        (select list({'text': o.text, 'done': o.done, 'line': o.line} order by o.line) from todos o
+         where o.note_id = n.id) as todos
+    from notes n join documents d on d.id = n.id left join talks t on t.id = n.talk_id
+"""
+
+
+def _write_stored(con, path: Path) -> None:
+    """What a result shows of each document, passage texts and passage owners, for reading by row (`store.Records`)."""
+    import numpy as np
+
+    hits: dict[int, str] = {}
+    for sql in (_HIT_FIELDS, _NOTE_FIELDS):
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description][1:]
+        for pos, *row in cursor.fetchall():
+            hits[pos] = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str)
+    store.Records.write(path / store.HITS, (hits[pos] for pos in range(len(hits))))
+    rows = con.execute('select p.text, d.pos from passages p join documents d on d.id = p.doc_id order by p."row"').fetchall()
+    store.Records.write(path / store.PASSAGE_TEXTS, (text for text, _ in rows))
+    np.save(path / store.PASSAGE_DOCS, np.asarray([pos for _, pos in rows], dtype=np.int64))
+    foreign = np.zeros(len(hits), dtype=bool)
+    foreign[[pos for (pos,) in con.execute("select d.pos from documents d join talks t on t.id = d.id "
+                                           "where t.language is not null and t.language <> 'eng'").fetchall()]] = True
+    np.save(path / store.FOREIGN, foreign)
+
+
+def _write_metadata(con, talks, notes, links, documents, passages, results, sources, hashes) -> None:
     import pandas as pd
 
     from .normalize import fold
@@ -412,7 +471,7 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
         "tags": list(t.tags), "url": t.url, "urls": list(t.urls), "related_urls": list(t.related_urls),
         "text": t.text, "license": t.license, "group_id": t.group_id, "doc_hash": doc_hash[t.id],
         "event_folded": fold(f"{t.event} {t.event_title}"),
-        "record_hash": _record_hash(t),
+        "record_hash": hashes[t.id],
     } for t in talks])
     insert("talk_sources", [{
         "talk_id": t.id, "record_id": r.id, "source": r.source, "format": r.format.value, "title": r.title,
@@ -430,7 +489,7 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
         "tags": list(n.tags), "urls": list(n.urls), "speakers": list(n.speakers), "event": n.event, "date": n.date,
         "links": list(n.links), "talk_id": links.get(n.id), "doc_hash": doc_hash[n.id],
         "context_folded": fold(f"{n.context} {n.event or ''}"), "speakers_folded": " | ".join(fold(s) for s in n.speakers),
-        "record_hash": _record_hash(n, links.get(n.id)),
+        "record_hash": hashes[n.id],
     } for n in notes])
     insert("todos", [{"note_id": n.id, "line": t.line, "text": t.text, "done": t.done} for n in notes for t in n.todos])
     insert("documents", [{"pos": i, "id": d.id, "kind": d.kind, "folded": f" {fold(lexical.document_text(d))} "}

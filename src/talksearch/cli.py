@@ -51,6 +51,9 @@ def command(*args, **kwargs):
             except TalksearchError as exc:
                 typer.echo(f"error: {render.one_line(str(exc))}", err=True)
                 raise typer.Exit(exc.exit_code) from None
+            except BrokenPipeError:  # `talksearch query ... | head`: the reader has what it wanted
+                sys.stderr.close()
+                os._exit(0)
             except KeyboardInterrupt:
                 typer.echo("interrupted", err=True)
                 raise typer.Exit(130) from None

@@ -36,6 +36,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from .normalize import fold
@@ -73,6 +74,7 @@ _EDGE_PUNCTUATION = " \t\n•·*-–—|:;,.!?\"'“”‘’()[]{}<>"
 _BROKEN = re.compile(r"[()\[\]{}<>|•]")  # a tokenisation slip: "DFD(Documentation-First", "| chatGPT Google"
 
 
+@lru_cache(maxsize=1 << 18)  # called for every word of every document: words repeat
 def key(term: str) -> str:
     """A term's matching key: folded, with C++ and C# kept apart from C.
 

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +21,7 @@ from .records import Hit, Kind, Recording, Todo
 from .search import MODES, Filters, Ranked, Searcher, parse_query, snippet
 
 if TYPE_CHECKING:
+    import duckdb
     import numpy as np
     import pandas as pd
 
@@ -69,8 +70,7 @@ class KnowledgeBase:
     def __init__(self, root: str | Path | None = None, *, embedder: Embedder | None = None) -> None:
         self.root = store.resolve_root(root)
         self.generation = store.current(self.root)
-        self.con = store.connect(self.generation)
-        self.searcher = Searcher(self.generation, self.con, embedder)
+        self.searcher = Searcher(self.generation, lambda: store.connect(self.generation), embedder)
 
     def __enter__(self) -> KnowledgeBase:
         return self
@@ -78,8 +78,14 @@ class KnowledgeBase:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The metadata, read-only; opened on first use (a plain query reads only stored fields and vectors)."""
+        return self.searcher.con
+
     def close(self) -> None:
-        self.con.close()
+        if "con" in self.searcher.__dict__:
+            self.searcher.con.close()
 
     @property
     def manifest(self) -> dict:
@@ -118,15 +124,12 @@ class KnowledgeBase:
         ranked = self.searcher.rank(parsed.text, filters, mode=mode, vector=vector)
         if sort == "date":
             pool = self._collapse(ranked.positions, SORT_POOL, all_recordings)
-            dates = self._dates([self.searcher.doc_id(p) for p in pool])
-            chosen = sorted(pool, key=lambda p: dates.get(self.searcher.doc_id(p)) or "", reverse=True)
+            fields = {p: self.searcher.fields(p) for p in pool}  # a talk's date; notes count as undated
+            chosen = sorted(pool, key=lambda p: (fields[p]["kind"] == "talk" and fields[p]["date"]) or "", reverse=True)
             chosen = chosen[offset : offset + k]
         else:
             chosen = self._collapse(ranked.positions, offset + k, all_recordings)[offset:]
         return self._hits(chosen, ranked, parsed.text, vector, explain=explain, all_recordings=all_recordings)
-
-    def _dates(self, ids: list[str]) -> dict[str, str]:
-        return dict(self.con.execute("select id, date from talks where id in ? and date is not null", [ids]).fetchall())
 
     def related(self, ref: str, *, k: int = 10, other_speakers: bool = False,
                 diversity: float = MMR_DIVERSITY) -> list[Hit]:
@@ -142,10 +145,11 @@ class KnowledgeBase:
                                 "select title || chr(10) || coalesce(text, '') from notes where id = ?",
                                 [doc_id, doc_id]).fetchone()[0]
         ranked = self.searcher.related(pos, seed)
-        own = self._group_of(doc_id)
+        own = self.searcher.fields(pos)["group"]
         mine = self._speakers(doc_id) if other_speakers else frozenset()
-        positions = [p for p in ranked.positions if self._group_of(self.searcher.doc_id(p)) != own
-                     and not (mine & self._speakers(self.searcher.doc_id(p)))]
+        ids = self.searcher.ids
+        positions = (p for p in ranked.positions
+                     if self.searcher.fields(p)["group"] != own and not (mine and mine & self._speakers(ids[p])))
         pool = self._collapse(positions, max(MMR_POOL, k), False)
         chosen = self._diversify(pool, ranked, k, diversity)
         return self._hits(chosen, ranked, "", self.searcher.document_vectors[pos])
@@ -227,7 +231,7 @@ class KnowledgeBase:
         if ids is not None:
             ids = sorted(set(ids) & self.searcher.position.keys())
         elif (allowed := self.searcher.allowed(Filters(event=event, since=since, until=until))) is not None:
-            ids = [self.searcher.doc_id(p) for p in sorted(allowed)]
+            ids = [self.searcher.ids[p] for p in sorted(allowed)]
         if ids is not None and not ids:
             raise UsageError("no talks or notes match " + " ".join(
                 f"--{k} {v}" for k, v in (("event", event), ("since", since), ("until", until)) if v is not None))
@@ -388,11 +392,11 @@ class KnowledgeBase:
     def _titles(self) -> dict[str, str]:
         return {i: fold(t) for i, t in self._titles_raw.items()}
 
-    def _collapse(self, positions: list[int], limit: int, all_recordings: bool) -> list[int]:
+    def _collapse(self, positions: Iterable[int], limit: int, all_recordings: bool) -> list[int]:
         """The first `limit` positions, keeping only the best recording of each talk."""
         chosen, seen = [], set()
         for pos in positions:
-            group = self._group_of(self.searcher.doc_id(pos))
+            group = self.searcher.fields(pos)["group"]
             if not all_recordings and group in seen:
                 continue
             seen.add(group)
@@ -403,59 +407,36 @@ class KnowledgeBase:
 
     def _hits(self, positions: list[int], ranked: Ranked, text: str, vector, *, explain: bool = False,
               all_recordings: bool = False) -> list[Hit]:
-        """Hits for documents at `positions`, their metadata fetched in a few batched queries."""
-        if not positions:
-            return []
-        ids = [self.searcher.doc_id(p) for p in positions]
+        """Hits for documents at `positions`, from the fields stored per document (`store.Records`)."""
         score = dict(zip(ranked.positions, ranked.scores, strict=True))
-        rows = {p: self.searcher.best_passage(p, vector) for p in positions} if vector is not None else {}
-        passages = self._passage_texts(ids, rows)
-        talk_ids = [i for i in ids if i in self.searcher.talk_ids]
-        note_ids = [i for i in ids if i not in self.searcher.talk_ids]
-        talks = {r["id"]: r for r in self._rows(
-            "select t.id, t.title, t.speakers, t.event_title, t.date, t.url, t.group_id, "
-            "(select list({'id': r.id, 'event': r.event_title, 'date': r.date, 'url': r.url} order by r.date, r.id) "
-            " from talks r where r.group_id = t.group_id) as recordings, "
-            "(select list(s.source order by s.format, s.source) from talk_sources s where s.talk_id = t.id) as sources "
-            "from talks t where t.id in ?", talk_ids)} if talk_ids else {}
-        notes = {r["id"]: r for r in self._rows(
-            "select n.id, n.title, n.file, n.path, n.line_start, n.context, n.urls, t.speakers, t.event_title, t.date, "
-            "(select list({'text': d.text, 'done': d.done, 'line': d.line} order by d.line) from todos d "
-            " where d.note_id = n.id) as todos "
-            "from notes n left join talks t on t.id = n.talk_id where n.id in ?", note_ids)} if note_ids else {}
-
         hits = []
-        for pos, doc_id in zip(positions, ids, strict=True):
-            passage = passages.get(doc_id, "")
+        for pos in positions:
+            f = self.searcher.fields(pos)
+            passage = self._passage(pos, vector)
             explanation = self._explain(ranked, pos, passage) if explain else None
             found = float(score.get(pos, 1.0))
-            if doc_id in talks:
-                t = talks[doc_id]
-                recs = tuple(Recording(**r) for r in t["recordings"] if not all_recordings or r["id"] == doc_id)
-                hits.append(Hit(doc_id, Kind.TALK, t["title"], tuple(t["speakers"]), t["event_title"], t["date"],
-                                t["url"], found, snippet(passage, text), tuple(t["sources"] or ()), recs,
+            if f["kind"] == "talk":
+                recs = tuple(Recording(**r) for r in f["recordings"] if not all_recordings or r["id"] == f["id"])
+                hits.append(Hit(f["id"], Kind.TALK, f["title"], tuple(f["speakers"]), f["event_title"], f["date"],
+                                f["url"], found, snippet(passage, text), tuple(f["sources"] or ()), recs,
                                 explain=explanation))
             else:
-                n = notes[doc_id]
-                todos = tuple(Todo(**todo) for todo in n["todos"] or ())
-                hits.append(Hit(doc_id, Kind.NOTE, n["title"], tuple(n["speakers"] or ()), n["event_title"] or n["context"],
-                                n["date"], (n["urls"] or [None])[0], found, snippet(passage, text), (n["path"],),
-                                file=n["file"], line=n["line_start"], todos=todos, explain=explanation))
+                todos = tuple(Todo(**todo) for todo in f["todos"] or ())
+                hits.append(Hit(f["id"], Kind.NOTE, f["title"], tuple(f["speakers"] or ()), f["event_title"] or f["context"],
+                                f["date"], (f["urls"] or [None])[0], found, snippet(passage, text), (f["path"],),
+                                file=f["file"], line=f["line_start"], todos=todos, explain=explanation))
         return hits
 
     @staticmethod
     def _explain(ranked: Ranked, pos: int, passage: str) -> dict:
         return {**ranked.explain(pos), "passage": passage}
 
-    def _passage_texts(self, ids: list[str], rows: dict[int, int]) -> dict[str, str]:
-        """The chosen passage of each document; without a vector, its first text passage."""
-        if rows:
-            found = self.con.execute('select doc_id, text from passages where "row" in ?', [list(rows.values())])
-            return dict(found.fetchall())
-        found = self.con.execute(
-            "select doc_id, text from passages where doc_id in ? qualify row_number() over "
-            "(partition by doc_id order by ordinal = 0, ordinal) = 1", [ids])
-        return dict(found.fetchall())
+    def _passage(self, pos: int, vector) -> str:
+        """The document's passage closest to `vector`; without a vector, its first passage with text."""
+        if vector is not None:
+            return self.searcher.passage_text(self.searcher.best_passage(pos, vector))
+        rows = self.searcher.passage_rows(pos)  # in ordinal order: text passages, or the one without text
+        return self.searcher.passage_text(int(rows[0])) if len(rows) else ""
 
 
 def open(root: str | Path | None = None, *, embedder: Embedder | None = None) -> KnowledgeBase:  # noqa: A001

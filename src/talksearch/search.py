@@ -14,8 +14,9 @@ development set; the blend measured higher (README, "Ranking quality").
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -124,47 +125,76 @@ def fuse_rrf(*rankings: tuple[Sequence[int], Sequence[float]], k: int = RRF_K) -
 class Searcher:
     """Ranks the documents of one index generation."""
 
-    def __init__(self, generation: store.Generation, con: duckdb.DuckDBPyConnection, embedder: Embedder | None) -> None:
+    def __init__(self, generation: store.Generation, connect: Callable[[], duckdb.DuckDBPyConnection],
+                 embedder: Embedder | None) -> None:
         self.generation = generation
-        self.con = con
+        self._connect = connect
         self._embedder = embedder
+
+    @cached_property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self._connect()
 
     @cached_property
     def _documents(self) -> tuple[list[str], list[str]]:
         rows = self.con.execute("select id, kind from documents order by pos").fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
 
+    @property
+    def ids(self) -> list[str]:
+        """Every document's id, by position (all read at once: for whole-collection work, not single hits)."""
+        return self._documents[0]
+
     @cached_property
     def position(self) -> dict[str, int]:
         return {doc_id: pos for pos, doc_id in enumerate(self._documents[0])}
 
+    @cached_property
+    def _hit_fields(self) -> store.Records:
+        return self.generation.records(store.HITS)
+
+    @cached_property
+    def _passage_texts(self) -> store.Records:
+        return self.generation.records(store.PASSAGE_TEXTS)
+
+    def fields(self, pos: int) -> dict:
+        """What a result shows of the document at `pos` (id, kind, title, group, ...), read by row."""
+        return json.loads(self._hit_fields[pos])
+
+    def passage_text(self, row: int) -> str:
+        return self._passage_texts[row]
+
+    @property
+    def size(self) -> int:
+        """Documents in the index."""
+        return len(self._hit_fields)
+
     def doc_id(self, pos: int) -> str:
-        return self._documents[0][pos]
+        return self.fields(pos)["id"]
 
     @cached_property
     def talk_ids(self) -> frozenset[str]:
         ids, kinds = self._documents
         return frozenset(i for i, kind in zip(ids, kinds, strict=True) if kind == "talk")
 
-    @cached_property
-    def _passage_doc(self) -> np.ndarray:
-        """Document position of every passage row."""
-        import numpy as np
-
-        table = self.con.execute(
-            'select d.pos from passages p join documents d on d.id = p.doc_id order by p."row"').fetchnumpy()
-        return np.asarray(table["pos"], dtype=np.int64)
 
     @cached_property
     def _foreign(self) -> np.ndarray:
         """True for talks known to be in a language other than English."""
+        return self._stored_array(store.FOREIGN)
+
+    @cached_property
+    def _passage_doc(self) -> np.ndarray:
+        """Document position of every passage row."""
+        return self._stored_array(store.PASSAGE_DOCS)
+
+    def _stored_array(self, name: str) -> np.ndarray:
         import numpy as np
 
-        flags = np.zeros(len(self._documents[0]), dtype=bool)
-        rows = self.con.execute("select d.pos from documents d join talks t on t.id = d.id "
-                                "where t.language is not null and t.language <> 'eng'").fetchnumpy()
-        flags[np.asarray(rows["pos"], dtype=np.int64)] = True
-        return flags
+        try:
+            return np.load(self.generation.path / name, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise IndexDamagedError(f"{self.generation.path / name}: unreadable ({exc}); {store.REINDEX}") from exc
 
     @cached_property
     def document_vectors(self) -> np.ndarray:
@@ -278,7 +308,7 @@ class Searcher:
 
         if allowed is None:
             return None
-        keep = np.zeros(len(self._documents[0]), dtype=bool)
+        keep = np.zeros(self.size, dtype=bool)
         keep[list(allowed)] = True
         return keep
 
@@ -286,7 +316,7 @@ class Searcher:
         """Each document's best passage cosine to `vector` (exact: every passage is scored)."""
         import numpy as np
 
-        best = np.full(len(self._documents[0]), -np.inf, dtype=np.float32)
+        best = np.full(self.size, -np.inf, dtype=np.float32)
         index = self.vectors
         if self._stored is not None:  # exact: one BLAS product over every stored vector
             np.maximum.at(best, self._passage_doc, self._stored @ vector.astype(np.float32))
@@ -334,11 +364,17 @@ class Searcher:
         bm25 = self.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
         return _ranked(self.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT), cosine, bm25)
 
+    def passage_rows(self, pos: int) -> np.ndarray:
+        """The rows of a document's passages, in order."""
+        import numpy as np
+
+        return np.flatnonzero(self._passage_doc == pos)
+
     def best_passage(self, pos: int, vector: np.ndarray) -> int:
         """The row of the document's passage closest to `vector`."""
         import numpy as np
 
-        rows = np.flatnonzero(self._passage_doc == pos)
+        rows = self.passage_rows(pos)
         if self._stored is not None:
             vectors = self._stored[rows]
         else:

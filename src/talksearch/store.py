@@ -8,6 +8,11 @@ Layout of an index directory (default `indexes/`):
         manifest.json   model, weights hash, dimension, counts, version, created
         meta.duckdb     talks, speakers, events, sources, passages, notes, todos, ...
         passages.faiss  normalised passage vectors, row i = passages.row i
+        documents.npy   one normalised mean vector per document, row = documents.pos
+        hits.bin, hits.offsets.npy          each document's result fields as JSON, row = documents.pos
+        passages.bin, passages.offsets.npy  each passage's text, row = passages.row
+        passage_docs.npy                    each passage's documents.pos
+        foreign.npy                         each document: known to be in a language other than English
         lexical/        bm25s index over talk and note documents
     .tmp-<stamp>/       a generation being written (removed if a run dies)
 
@@ -25,6 +30,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +42,7 @@ if TYPE_CHECKING:
     import duckdb
     import numpy as np
 
-INDEX_FORMAT = 4  # bump when the layout or schema changes
+INDEX_FORMAT = 5  # bump when the layout or schema changes
 FACETS_FORMAT = 4  # the first format whose `extracted` table can be reused
 ENV_INDEX = "TALKSEARCH_INDEX"
 DEFAULT_INDEX = "indexes"
@@ -47,6 +53,10 @@ DATABASE = "meta.duckdb"
 VECTORS = "passages.faiss"
 DOCUMENT_VECTORS = "documents.npy"  # one normalised mean vector per document, row = documents.pos
 LEXICAL = "lexical"
+HITS = "hits"  # Records: what a result shows of each document, so a query reads 10 rows, not DuckDB's columns
+PASSAGE_TEXTS = "passages"  # Records: passage texts, for snippets
+PASSAGE_DOCS = "passage_docs.npy"
+FOREIGN = "foreign.npy"  # True for each document known to be in a language other than English
 REINDEX = "re-index with `talksearch index --rebuild`"
 
 SCHEMA = """
@@ -105,6 +115,53 @@ class Generation:
     def document_vectors(self) -> Path:
         return self.path / DOCUMENT_VECTORS
 
+    def records(self, name: str) -> Records:
+        try:
+            return Records.open(self.path / name)
+        except (OSError, ValueError) as exc:
+            raise IndexDamagedError(f"{self.path / name}.bin: unreadable ({exc}); {REINDEX}") from exc
+
+
+class Records:
+    """Strings by row number, stored as one file of UTF-8 bytes and one of offsets.
+
+    Reading row i slices a memory map: stored fields as search engines keep them. A DuckDB look-up of ten
+    rows by id scans whole columns (5-25 ms on the pyvideo corpus; measured by benchmarks/query_speed.py).
+    """
+
+    def __init__(self, data, offsets) -> None:
+        self._data = data
+        self._offsets = offsets
+
+    @classmethod
+    def open(cls, stem: Path) -> Records:
+        import mmap
+
+        import numpy as np
+
+        offsets = np.load(stem.with_name(stem.name + ".offsets.npy"), mmap_mode="r")
+        with open(stem.with_name(stem.name + ".bin"), "rb") as fh:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if int(offsets[-1]) else b""
+        if len(data) != int(offsets[-1]):
+            raise ValueError(f"holds {len(data)} bytes, its offsets say {int(offsets[-1])}")
+        return cls(data, offsets)
+
+    @staticmethod
+    def write(stem: Path, texts: Iterable[str]) -> None:
+        import numpy as np
+
+        offsets = [0]
+        with open(stem.with_name(stem.name + ".bin"), "wb") as fh:
+            for text in texts:
+                offsets.append(offsets[-1] + fh.write(text.encode("utf-8")))
+        np.save(stem.with_name(stem.name + ".offsets.npy"), np.asarray(offsets, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, row: int) -> str:
+        return self._data[int(self._offsets[row]) : int(self._offsets[row + 1])].decode("utf-8")
+
 
 def current(root: Path, *, strict: bool = True) -> Generation:
     """The live generation; IndexMissingError if none was built, IndexDamagedError if it is broken.
@@ -131,7 +188,9 @@ def current(root: Path, *, strict: bool = True) -> Generation:
             f"{path}: built with model {manifest.get('model')} ({manifest.get('dimension')} dims), not {MODEL_NAME} "
             f"({DIMENSION} dims); {REINDEX}"
         )
-    for name in (DATABASE, VECTORS, DOCUMENT_VECTORS) if strict else (DATABASE, VECTORS):
+    records = (f"{n}{end}" for n in (HITS, PASSAGE_TEXTS) for end in (".bin", ".offsets.npy"))
+    stored = (DOCUMENT_VECTORS, PASSAGE_DOCS, FOREIGN, *records)
+    for name in (DATABASE, VECTORS, *stored) if strict else (DATABASE, VECTORS):
         if not (path / name).is_file():
             raise IndexDamagedError(f"{path / name}: missing; {REINDEX}")
     return Generation(path, manifest)
