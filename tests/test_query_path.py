@@ -39,16 +39,24 @@ def test_lexical_scores_equal_bm25s(demo_index):
         np.testing.assert_allclose(ours.scores(query), expected, rtol=1e-6)
 
 
-def test_cli_query_imports_no_torch(demo_index):
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (["query", "celery retries"], []),  # stored fields and vectors only: no DuckDB either
+        (["related", "europython-2024/zero-trust-apis-with-python"], []),
+        (["query", "celery retries", "--event", "europython"], ["duckdb"]),  # filters are SQL
+    ],
+)
+def test_cli_query_path_imports_no_torch_and_duckdb_only_for_filters(demo_index, args, loaded):
     code = (
         "import sys; from typer.testing import CliRunner; from talksearch.cli import app; "
-        f"r = CliRunner().invoke(app, ['query', 'celery retries', '--index-dir', {str(demo_index)!r}]); "
-        "assert r.exit_code == 0, r.output; "
-        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'bm25s', 'numba', 'spacy', 'scipy') "
-        "if m in sys.modules))"
+        f"r = CliRunner().invoke(app, {args + ['--index-dir', str(demo_index)]!r}); "
+        "assert r.exit_code == 0 and r.output.strip(), r.output; "
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'bm25s', 'numba', 'spacy', 'scipy', "
+        "'duckdb') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert out.stdout.strip().splitlines()[-1] == str(loaded)
 
 
 def test_query_vector_from_the_cli_path_ranks_like_the_index(demo_index, numpy_embedder):

@@ -23,6 +23,7 @@ from .errors import InputError, NoSourcesError, TalksearchError, UsageError
 from .facets import Mention
 from .link import link_notes, merge_talks
 from .records import Format, Note, ReadResult, Skipped, Talk
+from .search import RELATED_QUERY_CHARS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -440,6 +441,13 @@ def _write_stored(con, path: Path) -> None:
     rows = con.execute('select p.text, d.pos from passages p join documents d on d.id = p.doc_id order by p."row"').fetchall()
     store.Records.write(path / store.PASSAGE_TEXTS, (text for text, _ in rows))
     np.save(path / store.PASSAGE_DOCS, np.asarray([pos for _, pos in rows], dtype=np.int64))
+    documents = con.execute("select id, kind from documents order by pos").fetchall()
+    (path / store.DOCUMENT_IDS).write_text(json.dumps([[i for i, _ in documents], [k for _, k in documents]]),
+                                           encoding="utf-8")
+    seeds = dict(con.execute(
+        "select d.pos, left(x.title || chr(10) || coalesce(x.text, ''), ?) from documents d join (select id, title, text "
+        "from talks union all select id, title, text from notes) x on x.id = d.id", [RELATED_QUERY_CHARS]).fetchall())
+    store.Records.write(path / store.SEEDS, (seeds[pos] for pos in range(len(seeds))))
     foreign = np.zeros(len(hits), dtype=bool)
     foreign[[pos for (pos,) in con.execute("select d.pos from documents d join talks t on t.id = d.id "
                                            "where t.language is not null and t.language <> 'eng'").fetchall()]] = True

@@ -141,10 +141,7 @@ class KnowledgeBase:
             raise UsageError("-k must be at least 1 and --diversity from 0 up to (not including) 1")
         doc_id = self.resolve(ref)
         pos = self.searcher.position[doc_id]
-        seed = self.con.execute("select title || chr(10) || coalesce(text, '') from talks where id = ? union all "
-                                "select title || chr(10) || coalesce(text, '') from notes where id = ?",
-                                [doc_id, doc_id]).fetchone()[0]
-        ranked = self.searcher.related(pos, seed)
+        ranked = self.searcher.related(pos, self.searcher.seed_text(pos))
         own = self.searcher.fields(pos)["group"]
         mine = self._speakers(doc_id) if other_speakers else frozenset()
         ids = self.searcher.ids

@@ -137,8 +137,13 @@ class Searcher:
 
     @cached_property
     def _documents(self) -> tuple[list[str], list[str]]:
-        rows = self.con.execute("select id, kind from documents order by pos").fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows]
+        """Every document's id and kind, by position (a JSON file: a look-up by id needs no DuckDB)."""
+        path = self.generation.path / store.DOCUMENT_IDS
+        try:
+            ids, kinds = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexDamagedError(f"{path}: unreadable ({exc}); {store.REINDEX}") from exc
+        return ids, kinds
 
     @property
     def ids(self) -> list[str]:
@@ -163,6 +168,14 @@ class Searcher:
 
     def passage_text(self, row: int) -> str:
         return self._passage_texts[row]
+
+    @cached_property
+    def _seeds(self) -> store.Records:
+        return self.generation.records(store.SEEDS)
+
+    def seed_text(self, pos: int) -> str:
+        """The start of a document's title and text: what `related` looks for by words."""
+        return self._seeds[pos]
 
     @property
     def size(self) -> int:

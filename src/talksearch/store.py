@@ -13,6 +13,8 @@ Layout of an index directory (default `indexes/`):
         passages.bin, passages.offsets.npy  each passage's text, row = passages.row
         passage_docs.npy                    each passage's documents.pos
         foreign.npy                         each document: known to be in a language other than English
+        seeds.bin, seeds.offsets.npy        each document's title and the start of its text (for `related`)
+        documents.json                      every document's id and kind, by documents.pos
         lexical/        bm25s index over talk and note documents
     .tmp-<stamp>/       a generation being written (removed if a run dies)
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     import duckdb
     import numpy as np
 
-INDEX_FORMAT = 5  # bump when the layout or schema changes
+INDEX_FORMAT = 6  # bump when the layout or schema changes
 FACETS_FORMAT = 4  # the first format whose `extracted` table can be reused
 ENV_INDEX = "TALKSEARCH_INDEX"
 DEFAULT_INDEX = "indexes"
@@ -56,6 +58,8 @@ LEXICAL = "lexical"
 HITS = "hits"  # Records: what a result shows of each document, so a query reads 10 rows, not DuckDB's columns
 PASSAGE_TEXTS = "passages"  # Records: passage texts, for snippets
 PASSAGE_DOCS = "passage_docs.npy"
+SEEDS = "seeds"  # Records: each document's title and the start of its text, the words `related` looks for
+DOCUMENT_IDS = "documents.json"  # [ids, kinds] by documents.pos
 FOREIGN = "foreign.npy"  # True for each document known to be in a language other than English
 REINDEX = "re-index with `talksearch index --rebuild`"
 
@@ -188,8 +192,8 @@ def current(root: Path, *, strict: bool = True) -> Generation:
             f"{path}: built with model {manifest.get('model')} ({manifest.get('dimension')} dims), not {MODEL_NAME} "
             f"({DIMENSION} dims); {REINDEX}"
         )
-    records = (f"{n}{end}" for n in (HITS, PASSAGE_TEXTS) for end in (".bin", ".offsets.npy"))
-    stored = (DOCUMENT_VECTORS, PASSAGE_DOCS, FOREIGN, *records)
+    records = (f"{n}{end}" for n in (HITS, PASSAGE_TEXTS, SEEDS) for end in (".bin", ".offsets.npy"))
+    stored = (DOCUMENT_VECTORS, DOCUMENT_IDS, PASSAGE_DOCS, FOREIGN, *records)
     for name in (DATABASE, VECTORS, *stored) if strict else (DATABASE, VECTORS):
         if not (path / name).is_file():
             raise IndexDamagedError(f"{path / name}: missing; {REINDEX}")
