@@ -140,7 +140,6 @@ def run(
         if not rebuild and old.same(sources, new_talks, new_notes, skipped):
             # in sync already: every record, link and skipped file as the live index has them
             store.remove_stale(root)
-            timer.stop()
             count, embedded = old.passage_count, 0
         else:
             count, embedded = _write(root, old, talks, notes, links, results, sources, files, skipped,
@@ -177,7 +176,7 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
         con = writer.database()
         _write_metadata(con, talks, notes, links, documents, passages, results, sources, hashes)
         _write_mentions(con, documents, extracted, mentions)
-        _write_stored(con, writer.path)
+        _write_stored(con, writer.path, documents, passages)
         con.close()
         writer.write_vectors(vectors)
         writer.write_document_vectors(_document_means(documents, passages, vectors))
@@ -427,31 +426,25 @@ _NOTE_FIELDS = """
 """
 
 
-def _write_stored(con, path: Path) -> None:
-    """What a result shows of each document, passage texts and passage owners, for reading by row (`store.Records`)."""
+def _write_stored(con, path: Path, documents: list[Document], passages: list[_Passage]) -> None:
+    """What a result shows of each document, passage texts and owners, ids, `related`'s words and non-English flags,
+    for reading by row without DuckDB (`store.Records`, `.npy`); row = documents.pos or passages.row."""
     import numpy as np
 
     hits: dict[int, str] = {}
-    for sql in (_HIT_FIELDS, _NOTE_FIELDS):
+    for sql in (_HIT_FIELDS, _NOTE_FIELDS):  # recordings, sources and to-dos are joins: DuckDB gathers them
         cursor = con.execute(sql)
         names = [d[0] for d in cursor.description][1:]
         for pos, *row in cursor.fetchall():
             hits[pos] = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str)
-    store.Records.write(path / store.HITS, (hits[pos] for pos in range(len(hits))))
-    rows = con.execute('select p.text, d.pos from passages p join documents d on d.id = p.doc_id order by p."row"').fetchall()
-    store.Records.write(path / store.PASSAGE_TEXTS, (text for text, _ in rows))
-    np.save(path / store.PASSAGE_DOCS, np.asarray([pos for _, pos in rows], dtype=np.int64))
-    documents = con.execute("select id, kind from documents order by pos").fetchall()
-    (path / store.DOCUMENT_IDS).write_text(json.dumps([[i for i, _ in documents], [k for _, k in documents]]),
+    store.Records.write(path / store.HITS, (hits[pos] for pos in range(len(documents))))
+    position = {d.id: pos for pos, d in enumerate(documents)}
+    store.Records.write(path / store.PASSAGE_TEXTS, (p.text for p in passages))
+    np.save(path / store.PASSAGE_DOCS, np.asarray([position[p.doc_id] for p in passages], dtype=np.int64))
+    (path / store.DOCUMENT_IDS).write_text(json.dumps([[d.id for d in documents], [d.kind for d in documents]]),
                                            encoding="utf-8")
-    seeds = dict(con.execute(
-        "select d.pos, left(x.title || chr(10) || coalesce(x.text, ''), ?) from documents d join (select id, title, text "
-        "from talks union all select id, title, text from notes) x on x.id = d.id", [RELATED_QUERY_CHARS]).fetchall())
-    store.Records.write(path / store.SEEDS, (seeds[pos] for pos in range(len(seeds))))
-    foreign = np.zeros(len(hits), dtype=bool)
-    foreign[[pos for (pos,) in con.execute("select d.pos from documents d join talks t on t.id = d.id "
-                                           "where t.language is not null and t.language <> 'eng'").fetchall()]] = True
-    np.save(path / store.FOREIGN, foreign)
+    store.Records.write(path / store.SEEDS, (f"{d.title}\n{d.text}"[:RELATED_QUERY_CHARS] for d in documents))
+    np.save(path / store.FOREIGN, np.asarray([not d.english for d in documents], dtype=bool))
 
 
 def _write_metadata(con, talks, notes, links, documents, passages, results, sources, hashes) -> None:

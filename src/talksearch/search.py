@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from . import lexical, store
-from .errors import IndexDamagedError, UsageError
+from .errors import UsageError
 from .facets import key as facet_key
 from .normalize import fold, fold_word
 
@@ -138,11 +138,7 @@ class Searcher:
     @cached_property
     def _documents(self) -> tuple[list[str], list[str]]:
         """Every document's id and kind, by position (a JSON file: a look-up by id needs no DuckDB)."""
-        path = self.generation.path / store.DOCUMENT_IDS
-        try:
-            ids, kinds = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise IndexDamagedError(f"{path}: unreadable ({exc}); {store.REINDEX}") from exc
+        ids, kinds = self.generation.read(store.DOCUMENT_IDS, lambda path: json.loads(path.read_text(encoding="utf-8")))
         return ids, kinds
 
     @property
@@ -182,41 +178,24 @@ class Searcher:
         """Documents in the index."""
         return len(self._hit_fields)
 
-    def doc_id(self, pos: int) -> str:
-        return self.fields(pos)["id"]
-
     @cached_property
     def talk_ids(self) -> frozenset[str]:
         ids, kinds = self._documents
         return frozenset(i for i, kind in zip(ids, kinds, strict=True) if kind == "talk")
 
-
     @cached_property
     def _foreign(self) -> np.ndarray:
         """True for talks known to be in a language other than English."""
-        return self._stored_array(store.FOREIGN)
+        return self.generation.array(store.FOREIGN)
 
     @cached_property
     def _passage_doc(self) -> np.ndarray:
         """Document position of every passage row."""
-        return self._stored_array(store.PASSAGE_DOCS)
-
-    def _stored_array(self, name: str) -> np.ndarray:
-        import numpy as np
-
-        try:
-            return np.load(self.generation.path / name, mmap_mode="r")
-        except (OSError, ValueError) as exc:
-            raise IndexDamagedError(f"{self.generation.path / name}: unreadable ({exc}); {store.REINDEX}") from exc
+        return self.generation.array(store.PASSAGE_DOCS)
 
     @cached_property
     def document_vectors(self) -> np.ndarray:
-        import numpy as np
-
-        try:
-            return np.load(self.generation.document_vectors, mmap_mode="r")
-        except (OSError, ValueError) as exc:
-            raise IndexDamagedError(f"{self.generation.document_vectors}: unreadable ({exc}); {store.REINDEX}") from exc
+        return self.generation.array(store.DOCUMENT_VECTORS)
 
     @cached_property
     def vectors(self):
@@ -234,10 +213,7 @@ class Searcher:
 
     @cached_property
     def bm25(self) -> lexical.Index:
-        try:
-            return lexical.load(self.generation.lexical)
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexDamagedError(f"{self.generation.lexical}: unreadable ({exc}); {store.REINDEX}") from exc
+        return self.generation.read(store.LEXICAL, lexical.load, errors=(OSError, ValueError, KeyError))
 
     @cached_property
     def embedder(self) -> Embedder:

@@ -32,10 +32,10 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__
 from .errors import IndexDamagedError, IndexLockedError, IndexMissingError
@@ -43,6 +43,8 @@ from .errors import IndexDamagedError, IndexLockedError, IndexMissingError
 if TYPE_CHECKING:
     import duckdb
     import numpy as np
+
+T = TypeVar("T")
 
 INDEX_FORMAT = 6  # bump when the layout or schema changes
 FACETS_FORMAT = 4  # the first format whose `extracted` table can be reused
@@ -119,11 +121,22 @@ class Generation:
     def document_vectors(self) -> Path:
         return self.path / DOCUMENT_VECTORS
 
-    def records(self, name: str) -> Records:
+    def read(self, name: str, load: Callable[[Path], T], *, errors: tuple[type[Exception], ...] = (OSError, ValueError)) -> T:
+        """`load` of one of this generation's files; a file it cannot read is IndexDamagedError, in one line."""
+        path = self.path / name
         try:
-            return Records.open(self.path / name)
-        except (OSError, ValueError) as exc:
-            raise IndexDamagedError(f"{self.path / name}.bin: unreadable ({exc}); {REINDEX}") from exc
+            return load(path)
+        except errors as exc:
+            raise IndexDamagedError(f"{path}: unreadable ({exc}); {REINDEX}") from exc
+
+    def array(self, name: str) -> np.ndarray:
+        """A stored `.npy` array, memory-mapped."""
+        import numpy as np
+
+        return self.read(name, lambda path: np.load(path, mmap_mode="r"))
+
+    def records(self, name: str) -> Records:
+        return self.read(f"{name}.bin", lambda _: Records.open(self.path / name))
 
 
 class Records:
