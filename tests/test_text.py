@@ -69,3 +69,18 @@ def test_cost_grows_linearly_with_a_long_note(nlp, embedder):
     assert max(embedder.tokenizer.count(large)) <= BUDGET
     assert abs(len(large) - 2 * len(small)) <= 2
     assert words(" ".join(large)) == words(line * 10_000)
+
+
+def test_analyse_times_the_sentence_and_entity_passes_apart():
+    """`index` prints `entities` on its own line: the workers' CPU seconds of `ner`, apart from `senter`'s."""
+    from talksearch import facets
+
+    nlp = text.load_sentencizer(entities=True)
+    blocks = [text.paragraphs(path.read_text(encoding="utf-8")) for path in sorted(DATA.glob("0*.txt"))]
+    spent: dict[str, float] = {}
+    timed = sorted(text.analyse(nlp, blocks, entities=[True] * len(blocks), extract=facets.extract, spent=spent))
+    assert set(spent) == {"sentences", "entities"}
+    assert spent["entities"] > spent["sentences"] > 0  # ner's own tok2vec and transitions cost ~10x senter
+    # timing the passes apart changes nothing they produce
+    assert timed == sorted(text.analyse(nlp, blocks, entities=[True] * len(blocks), extract=facets.extract))
+    assert all(mentions for _, _, mentions in timed)

@@ -210,6 +210,16 @@ class _StageTimer:
         self.stage = stage
         self.progress(stage, done, total)
 
+    def divide(self, stage: str, part: str, share: float) -> None:
+        """Move `share` of `stage`'s seconds (so far, this one included) to `part`: two passes that interleave
+        in worker processes (sentences and entities) are told apart by their shares of the workers' CPU time."""
+        current = self.stage
+        self.stop()
+        moved = self.seconds.get(stage, 0.0) * share
+        self.seconds[stage] = self.seconds.get(stage, 0.0) - moved
+        self.seconds[part] = self.seconds.get(part, 0.0) + moved
+        self.stage = current
+
     def stop(self) -> None:
         now = time.perf_counter()
         if self.stage:
@@ -303,7 +313,7 @@ class _Passage:
     text: str
 
 
-def _passages(documents: list[Document], old: _Previous, embedder: Embedder, progress: Progress):
+def _passages(documents: list[Document], old: _Previous, embedder: Embedder, progress: _StageTimer):
     """Passages of every document, their vectors, and their entities and phrases: reused by content hash, else
     split, extracted and embedded."""
     import numpy as np
@@ -318,7 +328,8 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
         tokenizer = embedder.tokenizer  # type: ignore[attr-defined]
         nlp = load_sentencizer(entities=True)
         blocks = [[doc.title, *paragraphs(doc.text)] for doc in fresh]  # the title is parsed for its entities
-        found = analyse(nlp, blocks, entities=[d.english for d in fresh], extract=facets.extract)
+        spent: dict[str, float] = {}
+        found = analyse(nlp, blocks, entities=[d.english for d in fresh], extract=facets.extract, spent=spent)
         for n, (i, sents, mentions) in enumerate(found, start=1):
             doc = fresh[i]
             budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title])[0])
@@ -327,6 +338,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
             if n % 256 == 0:
                 progress("splitting", n, len(fresh))
         progress("splitting", len(fresh), len(fresh))
+        progress.divide("splitting", "entities", spent.get("entities", 0.0) / (sum(spent.values()) or 1.0))
 
     passages: list[_Passage] = []
     sources: list[int | tuple[str, str]] = []  # old row to copy, or (header, text) to embed

@@ -52,7 +52,7 @@ _INLINE_TAG = re.compile(r"(?<!\S)#([\w-]+(?:/[\w-]+)*)")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Line:
     number: int  # 1-based
     text: str
