@@ -27,6 +27,13 @@ def test_numpy_vectors_match_sentence_transformers(numpy_embedder, embedder, dem
     assert cosine.min() >= 0.999, texts[int(cosine.argmin())]
 
 
+def test_numpy_forward_stays_float32(numpy_embedder):
+    # a float64 NumPy scalar in the maths silently promoted every later weight product to float64 (2x slower)
+    ids = np.array([[101, 2393, 17711, 102]])
+    hidden = numpy_embedder._forward(ids, np.ones(ids.shape, dtype=np.float32))
+    assert hidden.dtype == np.float32
+
+
 def test_lexical_scores_equal_bm25s(demo_index):
     import bm25s
 
