@@ -91,8 +91,8 @@ def warm(index: str, count: int) -> dict[str, float]:
 
 def weight_products(embedder, rows: int = 16):
     """The NumPy encoder's 36 weight products (6 layers x Q, K, V, output, FFN in and out) on `rows` tokens and
-    nothing else, on one BLAS thread as the encoder runs them: each weight (42 MB in all, more than the L3
-    cache) is read from memory once per query, so this is the encoder's floor on this CPU."""
+    nothing else, on one BLAS thread as the encoder runs them: each weight (42 MB in all) is read once per query,
+    so this is the encoder's floor on this CPU."""
     import numpy as np
 
     from talksearch.minilm import _blas

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 PASSAGE_VERSION = 2  # bump when passage splitting changes, to re-split everything
 HEADER_TOKENS = 64  # at most this much of a title is repeated in front of each passage
 EMBED_CHUNK = 512  # passages handed to the embedder per call (progress granularity)
+INSERT_ROWS = 20_000  # rows per DuckDB insert when the metadata is written
 
 Progress = Callable[[str, int, int], None]
 
@@ -460,17 +462,14 @@ def _write_stored(con, path: Path, documents: list[Document], passages: list[_Pa
 
 
 def _write_metadata(con, talks, notes, links, documents, passages, results, sources, hashes) -> None:
-    import pandas as pd
 
     from .normalize import fold
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     doc_hash = {d.id: d.hash for d in documents}
 
-    def insert(table: str, rows: list[dict]) -> None:
-        if rows:
-            frame = pd.DataFrame(rows)  # noqa: F841 - read by DuckDB's replacement scan
-            con.execute(f"insert into {table} by name select * from frame")
+    def insert(table: str, rows: Iterable[dict]) -> None:
+        _insert(con, table, rows)
 
     insert("sources", [{
         "path": key, "format": fmt, "files": results[key].files, "talks": len(results[key].talks),
@@ -478,52 +477,58 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
         "indexed": now,
     } for key, fmt in sources.items()])
     insert("skipped", [{"path": s.path, "reason": s.reason} for r in results.values() for s in r.skipped])
-    insert("talks", [{
+    insert("talks", ({
         "id": t.id, "title": t.title, "speakers": list(t.speakers), "event": t.event, "event_title": t.event_title,
         "date": t.date, "year": int(t.date[:4]) if t.date else None, "room": t.room, "language": t.language,
         "tags": list(t.tags), "url": t.url, "urls": list(t.urls), "related_urls": list(t.related_urls),
         "text": t.text, "license": t.license, "group_id": t.group_id, "doc_hash": doc_hash[t.id],
         "event_folded": fold(f"{t.event} {t.event_title}"),
         "record_hash": hashes[t.id],
-    } for t in talks])
-    insert("talk_sources", [{
+    } for t in talks))
+    insert("talk_sources", ({
         "talk_id": t.id, "record_id": r.id, "source": r.source, "format": r.format.value, "title": r.title,
         "speakers": list(r.speakers), "event_title": r.event_title, "date": r.date, "room": r.room,
         "language": r.language, "urls": list(r.urls),
-    } for t in talks for r in t.records])
-    insert("speakers", [{"talk_id": t.id, "name": s, "folded": fold(s)} for t in talks for s in t.speakers])
+    } for t in talks for r in t.records))
+    insert("speakers", ({"talk_id": t.id, "name": s, "folded": fold(s)} for t in talks for s in t.speakers))
     events: dict[str, dict] = {}
     for t in talks:
         events.setdefault(t.event, {"slug": t.event, "title": t.event_title, "talks": 0})["talks"] += 1
     insert("events", list(events.values()))
-    insert("notes", [{
+    insert("notes", ({
         "id": n.id, "title": n.title, "file": n.file, "path": n.path, "source": _source_of(n.path, sources),
         "line_start": n.line_start, "line_end": n.line_end, "context": n.context, "text": n.text,
         "tags": list(n.tags), "urls": list(n.urls), "speakers": list(n.speakers), "event": n.event, "date": n.date,
         "links": list(n.links), "talk_id": links.get(n.id), "doc_hash": doc_hash[n.id],
         "context_folded": fold(f"{n.context} {n.event or ''}"), "speakers_folded": " | ".join(fold(s) for s in n.speakers),
         "record_hash": hashes[n.id],
-    } for n in notes])
-    insert("todos", [{"note_id": n.id, "line": t.line, "text": t.text, "done": t.done} for n in notes for t in n.todos])
-    insert("documents", [{"pos": i, "id": d.id, "kind": d.kind, "folded": f" {fold(lexical.document_text(d))} "}
-                         for i, d in enumerate(documents)])
-    insert("passages", [{"row": i, "doc_id": p.doc_id, "kind": p.kind, "ordinal": p.ordinal, "text": p.text}
-                        for i, p in enumerate(passages)])
+    } for n in notes))
+    insert("todos", ({"note_id": n.id, "line": t.line, "text": t.text, "done": t.done} for n in notes for t in n.todos))
+    insert("documents", ({"pos": i, "id": d.id, "kind": d.kind, "folded": f" {fold(lexical.document_text(d))} "}
+                         for i, d in enumerate(documents)))
+    insert("passages", ({"row": i, "doc_id": p.doc_id, "kind": p.kind, "ordinal": p.ordinal, "text": p.text}
+                        for i, p in enumerate(passages)))
 
 
 def _write_mentions(con, documents: list[Document], extracted: dict[str, list[Mention]],
                     mentions: dict[str, list[Mention]]) -> None:
     """The facets (`mentions`), and each content hash's raw entities and phrases for the next run (`extracted`)."""
+    columns = ["facet", "label", "key", "term", "count"]
+    rows = ((d.id, d.kind, *m) for d in documents for m in mentions[d.id])
+    _insert(con, "mentions", rows, ["doc_id", "kind", *columns])
+    hashes = sorted({d.hash for d in documents})
+    _insert(con, "extracted", ((h, *m) for h in hashes for m in extracted[h]), ["doc_hash", *columns])
+
+
+def _insert(con, table: str, rows: Iterable, columns: list[str] | None = None) -> None:
+    """Append rows (dicts, or tuples in `columns` order) to a DuckDB table, INSERT_ROWS at a time: a frame of every
+    row at once held the whole collection twice more (Python rows, then pandas)."""
     import pandas as pd
 
-    columns = ["facet", "label", "key", "term", "count"]
-    frame = pd.DataFrame(  # noqa: F841 - read by DuckDB's replacement scan
-        [(d.id, d.kind, *m) for d in documents for m in mentions[d.id]], columns=["doc_id", "kind", *columns])
-    con.execute("insert into mentions by name select * from frame")
-    hashes = sorted({d.hash for d in documents})
-    frame = pd.DataFrame(  # noqa: F841 - as above
-        [(h, *m) for h in hashes for m in extracted[h]], columns=["doc_hash", *columns])
-    con.execute("insert into extracted by name select * from frame")
+    rows = iter(rows)
+    while chunk := list(islice(rows, INSERT_ROWS)):
+        frame = pd.DataFrame(chunk, columns=columns)  # noqa: F841 - read by DuckDB's replacement scan
+        con.execute(f"insert into {table} by name select * from frame")
 
 
 def _source_of(path: str, sources: dict) -> str | None:
