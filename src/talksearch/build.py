@@ -178,13 +178,15 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
         con = writer.database()
         _write_metadata(con, talks, notes, links, documents, passages, results, sources, hashes)
         _write_mentions(con, documents, extracted, mentions)
+        del extracted, mentions
         _write_stored(con, writer.path, documents, passages)
         con.close()
         writer.write_vectors(vectors)
         writer.write_document_vectors(_document_means(documents, passages, vectors))
-        lexical.build(writer.path / store.LEXICAL, documents)
         counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
                   "skipped": len(skipped)}
+        del passages, vectors  # written: the lexical index, last and the costliest step in memory, gets their room
+        lexical.build(writer.path / store.LEXICAL, documents)
         check = embedder.check  # type: ignore[attr-defined]
         writer.commit({
             "model": embedder.name,
@@ -195,7 +197,7 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
             "counts": counts,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         })
-    return len(passages), embedded
+    return counts["passages"], embedded
 
 
 class _StageTimer:

@@ -55,8 +55,12 @@ def build(directory: Path, documents: list[Document]) -> None:
 
     stopwords = frozenset(STOPWORDS_EN)
     model = bm25s.BM25()
-    corpus = [tokenize(document_text(d), stopwords) or [""] for d in documents]
-    model.index(corpus, show_progress=False)
+    # term ids, not terms: every stemmed term is a new string, and a list of them per document cost ~50 bytes a
+    # token (most of a notes index's peak memory); an id is a pointer to one int shared through the vocabulary
+    vocab: dict[str, int] = {}
+    corpus = [[vocab.setdefault(term, len(vocab)) for term in tokenize(document_text(d), stopwords) or [""]]
+              for d in documents]
+    model.index((corpus, vocab), show_progress=False)
     model.save(str(directory), show_progress=False)
     (directory / STOPWORDS).write_text(json.dumps(sorted(stopwords)))
     # the vocabulary again as lines in id order: splitting text loads it several times faster than JSON
