@@ -219,3 +219,16 @@ def test_a_10000_character_query_is_answered(demo):
     hits = demo.query(query, k=3)
     assert hits[0].id == HEPPER
     assert len(hits[0].snippet) < 300
+
+
+@pytest.mark.parametrize("phrase", ["web application", "machine learning", "the", "of the", "c-extensions",
+                                    "type hints", "zyxwvut python", "Python's"])
+def test_phrase_filter_equals_a_scan_of_every_document(subset, phrase):
+    # phrases are looked for only in documents holding all their terms (BM25 postings): same answer as a full scan
+    from talksearch.normalize import fold
+
+    allowed = subset.searcher.allowed(Filters(phrases=(phrase,)))
+    scan = {pos for (pos,) in subset.searcher.con.execute(
+        "select pos from documents where folded like ?", [f"% {fold(phrase)} %"]).fetchall()}
+    assert allowed == scan
+    assert phrase != "machine learning" or len(scan) > 10  # real text: the common phrase does match

@@ -92,6 +92,26 @@ class Index:
             np.add.at(scores, self.indices[start:end], self.data[start:end])
         return scores
 
+    def containing(self, text: str) -> np.ndarray | None:
+        """Rows of the documents that hold every term of `text` (None: `text` has no term to look for).
+
+        A document whose folded text contains a phrase holds each of its terms, so this narrows a phrase search
+        to a superset of its matches (a term's column lists every document it occurs in: BM25's idf is positive).
+        """
+        import numpy as np
+
+        terms = set(tokenize(text, self.stopwords))
+        if not terms:
+            return None
+        found: np.ndarray | None = None
+        for term in terms:
+            column = self.vocab.get(term)
+            if column is None:
+                return np.zeros(0, dtype=np.int64)
+            rows = np.asarray(self.indices[self.indptr[column] : self.indptr[column + 1]])
+            found = rows if found is None else np.intersect1d(found, rows, assume_unique=True)
+        return found
+
 
 def load(directory: Path) -> Index:
     import numpy as np
