@@ -360,12 +360,13 @@ def main() -> None:
         _, disk_per = fit(passages, [r["disk"]["total"] for r in runs])
         top = runs[-1]
         real = max(top["peak_mb"], top["pss_mb"]) + encoder_mb
+        line = ""
         if len(runs) > 1:
             print(f"- {kind}: peak RSS ~ {base:.0f} MB + {per * 1024:.1f} KB x passages; index on disk ~ "
                   f"{disk_per * 1024:.1f} KB x passages: memory grows {per / disk_per:.1f} KB per KB of index")
+            line = f"~ {base:.0f} MB + {per * 1024:.1f} KB per passage, "
         else:
             print(f"- {kind}: one size measured; the fitted line needs two")
-        line = f"~ {base:.0f} MB + {per * 1024:.1f} KB per passage, " if len(runs) > 1 else ""
         verdict.append(f"{kind} peak {line}{top['label']}: {top['peak_mb']:.0f} MB, ~{real:.0f} MB with the real encoder")
     largest = max(max(r["peak_mb"], r["pss_mb"]) for r in rows) + encoder_mb
     print(f"\nverdict: {'; '.join(verdict)} ({'under' if largest < 3072 else 'OVER'} the 3 GB target)")

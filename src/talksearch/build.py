@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -464,14 +465,11 @@ def _write_stored(con, path: Path, documents: list[Document], passages: list[_Pa
 
 
 def _write_metadata(con, talks, notes, links, documents, passages, results, sources, hashes) -> None:
-
     from .normalize import fold
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     doc_hash = {d.id: d.hash for d in documents}
-
-    def insert(table: str, rows: Iterable[dict]) -> None:
-        _insert(con, table, rows)
+    insert = partial(_insert, con)
 
     insert("sources", [{
         "path": key, "format": fmt, "files": results[key].files, "talks": len(results[key].talks),

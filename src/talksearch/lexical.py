@@ -88,9 +88,13 @@ class Index:
             column = self.vocab.get(term)
             if column is None:
                 continue
-            start, end = self.indptr[column], self.indptr[column + 1]
-            np.add.at(scores, self.indices[start:end], self.data[start:end])
+            span = self._postings(column)
+            np.add.at(scores, self.indices[span], self.data[span])
         return scores
+
+    def _postings(self, column: int) -> slice:
+        """Where a term's documents (`indices`) and their scores (`data`) are, in the CSC arrays."""
+        return slice(int(self.indptr[column]), int(self.indptr[column + 1]))
 
     def containing(self, text: str) -> np.ndarray | None:
         """Rows of the documents that hold every term of `text` (None: `text` has no term to look for).
@@ -108,7 +112,7 @@ class Index:
             column = self.vocab.get(term)
             if column is None:
                 return np.zeros(0, dtype=np.int64)
-            rows = np.asarray(self.indices[self.indptr[column] : self.indptr[column + 1]])
+            rows = np.asarray(self.indices[self._postings(column)])
             found = rows if found is None else np.intersect1d(found, rows, assume_unique=True)
         return found
 

@@ -25,8 +25,9 @@ LAYERS = 6
 HEADS = 12
 EPS = 1e-12  # layer_norm_eps of the model's config.json
 # NumPy scalars are not "weak": np.sqrt(2.0) * float32 array is float64, and a float64 activation turns every later
-# weight product into a float64 one (measured: 22 ms per query instead of 5). Constants stay float32.
+# weight product into a float64 one (measured: 22 ms per query instead of 11). Constants stay float32.
 _SQRT_HALF = np.float32(np.sqrt(0.5))
+_ATTENTION_SCALE = np.float32(1 / np.sqrt(DIMENSION // HEADS))  # 1 / sqrt(a head's width)
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -121,7 +122,6 @@ class NumpyEmbedder:
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         head = DIMENSION // HEADS
         attention_bias = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
-        scale = np.float32(1 / np.sqrt(head))
 
         def dense(name: str, value: np.ndarray) -> np.ndarray:
             weight = w[f"{name}.weight"]  # (out, in), row-major as stored: weight @ x.T reads it in order
@@ -137,7 +137,7 @@ class NumpyEmbedder:
             q = split(dense(f"{p}.attention.self.query", x))
             k = split(dense(f"{p}.attention.self.key", x))
             v = split(dense(f"{p}.attention.self.value", x))
-            scores = q @ k.transpose(0, 1, 3, 2) * scale + attention_bias
+            scores = q @ k.transpose(0, 1, 3, 2) * _ATTENTION_SCALE + attention_bias
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             scores /= scores.sum(axis=-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, DIMENSION)
