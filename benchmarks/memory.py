@@ -223,7 +223,7 @@ def index_child(source: str, root: str) -> None:
 
     watch = Watch()
     readers.read_path = watch.wrap("read", readers.read_path)
-    for step in ("_passages", "_mentions", "_write_metadata", "_write_mentions"):
+    for step in ("_passages", "_write_passages", "_gazetteer", "_write_mentions", "_write_metadata", "_write_stored"):
         setattr(build, step, watch.wrap(step.strip("_"), getattr(build, step)))
     store.Writer.write_vectors = watch.wrap("write_vectors", store.Writer.write_vectors)
     lexical.build = watch.wrap("lexical", lexical.build)

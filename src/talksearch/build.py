@@ -167,26 +167,34 @@ def run(
 
 
 def _write(root, old, talks, notes, links, results, sources, files, skipped, hashes, embedder_factory, progress):
-    """Split, embed what is new, extract facets, write and swap in a new generation: (passages, embedded)."""
+    """Split, embed what is new, extract facets, write and swap in a new generation: (passages, embedded).
+
+    Each part is written as soon as it is whole and then let go, the largest first (vectors, passages, facets), and
+    DuckDB is closed after each step: an open connection keeps every row written through it in memory.
+    """
     by_id = {t.id: t for t in talks}
     documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
     embedder = embedder_factory(old.weights)
     passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress)
-    progress("facets", 0, 1)
-    mentions = _mentions(documents, talks, notes, extracted, embedder)
     progress("writing", 0, 1)
+    counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
+              "skipped": len(skipped)}
     with store.Writer(root) as writer:
-        con = writer.database()
-        _write_metadata(con, talks, notes, links, documents, passages, results, sources, hashes)
-        _write_mentions(con, documents, extracted, mentions)
-        del extracted, mentions
-        _write_stored(con, writer.path, documents, passages)
-        con.close()
         writer.write_vectors(vectors)
         writer.write_document_vectors(_document_means(documents, passages, vectors))
-        counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
-                  "skipped": len(skipped)}
-        del passages, vectors  # written: the lexical index, last and the costliest step in memory, gets their room
+        del vectors
+        with writer.database() as con:
+            _write_passages(con, writer.path, documents, passages)
+        del passages
+        progress("facets", 0, 1)
+        gazetteer, facet_sources = _gazetteer(documents, talks, notes, extracted, embedder)
+        with writer.database() as con:
+            _write_mentions(con, documents, facet_sources, gazetteer, extracted)
+        del extracted, facet_sources
+        progress("writing", 0, 1)
+        with writer.database() as con:
+            _write_metadata(con, talks, notes, links, documents, results, sources, hashes)
+            _write_stored(con, writer.path, documents)
         lexical.build(writer.path / store.LEXICAL, documents)
         check = embedder.check  # type: ignore[attr-defined]
         writer.commit({
@@ -379,9 +387,9 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
     return passages, vectors, extracted, len(todo)
 
 
-def _mentions(documents: list[Document], talks: list[Talk], notes: list[Note], extracted: dict[str, list[Mention]],
-              embedder: Embedder) -> dict[str, list[Mention]]:
-    """Every document's tools, entities and phrases, with the tool gazetteer built from the whole collection."""
+def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], extracted: dict[str, list[Mention]],
+               embedder: Embedder) -> tuple[facets.Gazetteer, list[facets.Source]]:
+    """The tool gazetteer, built from the whole collection, and each document as the facets see it."""
     from .text import dictionary
 
     by_id = {t.id: t for t in talks} | {n.id: n for n in notes}
@@ -397,8 +405,7 @@ def _mentions(documents: list[Document], talks: list[Talk], notes: list[Note], e
         sources, [extracted[doc.hash] for doc in documents], known=facets.bundled(), events=events,
         common=embedder.tokenizer.words(), dictionary=dictionary(),  # type: ignore[attr-defined]
         people=[s for t in talks for s in t.speakers])
-    return {doc.id: facets.mentions(gazetteer, source.whole, source.tags, extracted[doc.hash])
-            for doc, source in zip(documents, sources, strict=True)}
+    return gazetteer, sources
 
 
 def _document_means(documents: list[Document], passages: list[_Passage], vectors: np.ndarray) -> np.ndarray:
@@ -443,9 +450,20 @@ _NOTE_FIELDS = """
 """
 
 
-def _write_stored(con, path: Path, documents: list[Document], passages: list[_Passage]) -> None:
-    """What a result shows of each document, passage texts and owners, ids, `related`'s words and non-English flags,
-    for reading by row without DuckDB (`store.Records`, `.npy`); row = documents.pos or passages.row."""
+def _write_passages(con, path: Path, documents: list[Document], passages: list[_Passage]) -> None:
+    """The passages: their table, and their texts and owners for reading by row without DuckDB (row = passages.row)."""
+    import numpy as np
+
+    _insert(con, "passages", ({"row": i, "doc_id": p.doc_id, "kind": p.kind, "ordinal": p.ordinal, "text": p.text}
+                              for i, p in enumerate(passages)))
+    position = {d.id: pos for pos, d in enumerate(documents)}
+    store.Records.write(path / store.PASSAGE_TEXTS, (p.text for p in passages))
+    np.save(path / store.PASSAGE_DOCS, np.asarray([position[p.doc_id] for p in passages], dtype=np.int64))
+
+
+def _write_stored(con, path: Path, documents: list[Document]) -> None:
+    """What a result shows of each document, ids, `related`'s words and non-English flags, for reading by row without
+    DuckDB (`store.Records`, `.npy`); row = documents.pos."""
     import numpy as np
 
     hits: dict[int, str] = {}
@@ -455,16 +473,13 @@ def _write_stored(con, path: Path, documents: list[Document], passages: list[_Pa
         for pos, *row in cursor.fetchall():
             hits[pos] = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str)
     store.Records.write(path / store.HITS, (hits[pos] for pos in range(len(documents))))
-    position = {d.id: pos for pos, d in enumerate(documents)}
-    store.Records.write(path / store.PASSAGE_TEXTS, (p.text for p in passages))
-    np.save(path / store.PASSAGE_DOCS, np.asarray([position[p.doc_id] for p in passages], dtype=np.int64))
     (path / store.DOCUMENT_IDS).write_text(json.dumps([[d.id for d in documents], [d.kind for d in documents]]),
                                            encoding="utf-8")
     store.Records.write(path / store.SEEDS, (f"{d.title}\n{d.text}"[:RELATED_QUERY_CHARS] for d in documents))
     np.save(path / store.FOREIGN, np.asarray([not d.english for d in documents], dtype=bool))
 
 
-def _write_metadata(con, talks, notes, links, documents, passages, results, sources, hashes) -> None:
+def _write_metadata(con, talks, notes, links, documents, results, sources, hashes) -> None:
     from .normalize import fold
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -506,15 +521,15 @@ def _write_metadata(con, talks, notes, links, documents, passages, results, sour
     insert("todos", ({"note_id": n.id, "line": t.line, "text": t.text, "done": t.done} for n in notes for t in n.todos))
     insert("documents", ({"pos": i, "id": d.id, "kind": d.kind, "folded": f" {fold(lexical.document_text(d))} "}
                          for i, d in enumerate(documents)))
-    insert("passages", ({"row": i, "doc_id": p.doc_id, "kind": p.kind, "ordinal": p.ordinal, "text": p.text}
-                        for i, p in enumerate(passages)))
 
 
-def _write_mentions(con, documents: list[Document], extracted: dict[str, list[Mention]],
-                    mentions: dict[str, list[Mention]]) -> None:
-    """The facets (`mentions`), and each content hash's raw entities and phrases for the next run (`extracted`)."""
+def _write_mentions(con, documents: list[Document], sources: list[facets.Source], gazetteer: facets.Gazetteer,
+                    extracted: dict[str, list[Mention]]) -> None:
+    """The facets (`mentions`: found one document at a time as they are written), and each content hash's raw
+    entities and phrases for the next run (`extracted`)."""
     columns = ["facet", "label", "key", "term", "count"]
-    rows = ((d.id, d.kind, *m) for d in documents for m in mentions[d.id])
+    rows = ((d.id, d.kind, *m) for d, source in zip(documents, sources, strict=True)
+            for m in facets.mentions(gazetteer, source.whole, source.tags, extracted[d.hash]))
     _insert(con, "mentions", rows, ["doc_id", "kind", *columns])
     hashes = sorted({d.hash for d in documents})
     _insert(con, "extracted", ((h, *m) for h in hashes for m in extracted[h]), ["doc_hash", *columns])

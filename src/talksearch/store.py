@@ -281,10 +281,14 @@ class Writer:
             shutil.rmtree(self.path, ignore_errors=True)
 
     def database(self) -> duckdb.DuckDBPyConnection:
+        """A new connection to the generation's database; the first one creates the tables. Close each after its
+        step: DuckDB frees the rows written through a connection when it closes, not when they are on disk."""
         import duckdb
 
+        new = not (self.path / DATABASE).exists()
         con = duckdb.connect(str(self.path / DATABASE))
-        con.execute(SCHEMA)
+        if new:
+            con.execute(SCHEMA)
         return con
 
     def write_vectors(self, vectors: np.ndarray) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from talksearch.errors import InputError
 from talksearch.readers.files import read_text
 from talksearch.readers.listing import looks_like_listing, parse_listing
-from talksearch.readers.notes import parse_notes_with_warnings
+from talksearch.readers.notes import parse_note_lines
 from talksearch.readers.pyvideo import is_pyvideo_dir, read_pyvideo_dir, read_video_file
 from talksearch.records import Format, Note, ReadResult, Skipped, TalkRecord
 
@@ -103,7 +103,9 @@ def _read_file(file: Path, rel: str, format: Format | None) -> ReadResult:  # no
             if kind is Format.LISTING:
                 talks = parse_listing(text, source=str(file))
             else:
-                notes, warnings = parse_notes_with_warnings(text, file=rel, path=str(file))
+                lines = text.split("\n")
+                del text  # the lines hold it again: one copy at a time
+                notes, warnings = parse_note_lines(lines, file=rel, path=str(file))
     except InputError as error:
         return ReadResult(skipped=(Skipped(error.path, error.reason),), files=1)
     return ReadResult(talks=tuple(talks), notes=tuple(notes), files=1,

@@ -68,18 +68,23 @@ def parse_notes(text: str, *, file: str, path: str) -> list[Note]:
 
 def parse_notes_with_warnings(text: str, *, file: str, path: str) -> tuple[list[Note], tuple[str, ...]]:
     """The notes of a file's text, and what was wrong with it that did not stop it being read."""
-    if not text.strip():
+    return parse_note_lines(text.split("\n"), file=file, path=path)
+
+
+def parse_note_lines(raw: list[str], *, file: str, path: str) -> tuple[list[Note], tuple[str, ...]]:
+    """`parse_notes_with_warnings` of the text's lines (`text.split("\n")`), for a caller that lets the whole text
+    go before parsing: the lines of a big file are its size again."""
+    if not any(line.strip() for line in raw):
         raise InputError(path, "empty file")
-    raw = text.split("\n")
     raw[0] = raw[0].removeprefix("\ufeff")
     close = front_matter_end(raw)
     if close is None:
         if raw[0].rstrip() == FRONT_MATTER_OPEN and len(raw) > 1 and _FM_KEY.match(raw[1]):
             warning = "front matter not closed (no '---' line after its fields); indexed the file as plain notes"
-            return _split_notes(_classify(["", *raw[1:]]), file=file, path=path), (warning,)
-        return _split_notes(_classify(raw), file=file, path=path), ()
+            return _split_notes(_Lines(["", *raw[1:]]), file=file, path=path), (warning,)
+        return _split_notes(_Lines(raw), file=file, path=path), ()
     front, problem = parse_front_matter("\n".join(raw[1:close]))
-    body = _classify(raw[close + 1 :], first=close + 2)
+    body = _Lines(raw[close + 1 :], first=close + 2)
     if front is not None:
         return [_front_matter_note(front, body, close_line=close + 1, file=file, path=path)], ()
     if not any(line.text.strip() for line in body):
@@ -88,8 +93,8 @@ def parse_notes_with_warnings(text: str, *, file: str, path: str) -> tuple[list[
     return _split_notes(body, file=file, path=path), (warning,)
 
 
-def _split_notes(lines: list[_Line], *, file: str, path: str) -> list[Note]:
-    splits = _split_points(lines)
+def _split_notes(lines: _Lines, *, file: str, path: str) -> list[Note]:
+    splits = _split_points(lines.levels)
     if not splits:
         return [_whole_file_note(lines, file=file, path=path)]
     context_lines = lines[: splits[0]]
@@ -107,18 +112,44 @@ def _split_notes(lines: list[_Line], *, file: str, path: str) -> list[Note]:
     return notes
 
 
-def _classify(raw: list[str], *, first: int = 1) -> list[_Line]:
-    """Lines numbered from `first` (the file line of raw[0])."""
-    lines = []
-    in_code = False
-    for index, text in enumerate(raw):
-        fence = _FENCE.match(text) is not None
-        if fence:
-            in_code = not in_code
-        plain = not in_code and not fence
-        lines.append(_Line(index + first, text, _level(text) if plain else 0,
-                           plain and _TAG_LINE.fullmatch(text) is not None, in_code or fence))
-    return lines
+class _Lines(Sequence[_Line]):
+    """A file's lines, numbered from `first` (the file line of raw[0]) and classified once into two bytes a line;
+    a `_Line` is made when one is read, so a big file never holds an object per line at once."""
+
+    _TAG_LINE, _IN_CODE = 1, 2  # bits of `flags`
+
+    def __init__(self, raw: list[str], *, first: int = 1) -> None:
+        self.raw, self.first = raw, first
+        self.levels = bytearray(len(raw))  # 0 not a heading, 1-6 markdown level, 9 a "Talk N" heading
+        self.flags = bytearray(len(raw))
+        in_code = False
+        for index, text in enumerate(raw):
+            fence = _FENCE.match(text) is not None
+            if fence:
+                in_code = not in_code
+            if in_code or fence:
+                self.flags[index] = self._IN_CODE
+            else:
+                self.levels[index] = _level(text)
+                self.flags[index] = self._TAG_LINE if _TAG_LINE.fullmatch(text) else 0
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._line(i) for i in range(*index.indices(len(self.raw)))]
+        if not -len(self.raw) <= index < len(self.raw):
+            raise IndexError(index)
+        return self._line(index % len(self.raw))
+
+    def __iter__(self):
+        return map(self._line, range(len(self.raw)))
+
+    def _line(self, i: int) -> _Line:
+        flags = self.flags[i]
+        return _Line(i + self.first, self.raw[i], self.levels[i], bool(flags & self._TAG_LINE),
+                     bool(flags & self._IN_CODE))
 
 
 def _level(text: str) -> int:
@@ -128,21 +159,21 @@ def _level(text: str) -> int:
     return len(heading.group(1)) if heading else 0
 
 
-def _split_points(lines: Sequence[_Line]) -> list[int]:
-    """Indexes of the heading lines that start a note."""
-    talks = [i for i, line in enumerate(lines) if line.level == 9]
+def _split_points(levels: bytes | bytearray) -> list[int]:
+    """Indexes of the heading lines that start a note, from each line's heading level."""
+    talks = [i for i, level in enumerate(levels) if level == 9]
     if talks:
         return talks
     by_level: dict[int, list[int]] = {}
-    for i, line in enumerate(lines):
-        if line.level:
-            by_level.setdefault(line.level, []).append(i)
+    for i, level in enumerate(levels):
+        if level:
+            by_level.setdefault(level, []).append(i)
     if not by_level:
         return []
-    levels = sorted(by_level)
-    top = by_level[levels[0]]
-    if len(top) == 1 and len(levels) > 1 and top[0] < by_level[levels[1]][0]:
-        return by_level[levels[1]]  # one title heading above the talks: it is context
+    used = sorted(by_level)
+    top = by_level[used[0]]
+    if len(top) == 1 and len(used) > 1 and top[0] < by_level[used[1]][0]:
+        return by_level[used[1]]  # one title heading above the talks: it is context
     return top
 
 
