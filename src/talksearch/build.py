@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -331,7 +331,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
     split, extracted and embedded."""
     import numpy as np
 
-    from .text import analyse, load_sentencizer, pack, paragraphs
+    from .text import analyse, load_sentencizer, pack
 
     fresh = list({d.hash: d for d in documents if not old.reuses(d)}.values())
     chunks: dict[str, list[str]] = {}
@@ -340,9 +340,8 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
         progress("splitting", 0, len(fresh))
         tokenizer = embedder.tokenizer  # type: ignore[attr-defined]
         nlp = load_sentencizer(entities=True)
-        blocks = [[doc.title, *paragraphs(doc.text)] for doc in fresh]  # the title is parsed for its entities
         spent: dict[str, float] = {}
-        found = analyse(nlp, blocks, entities=[d.english for d in fresh], extract=facets.extract, spent=spent)
+        found = analyse(nlp, _Blocks(fresh), entities=[d.english for d in fresh], extract=facets.extract, spent=spent)
         for n, (i, sents, mentions) in enumerate(found, start=1):
             doc = fresh[i]
             budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title])[0])
@@ -385,6 +384,23 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
         vectors[part] = embedder.embed(texts)
     progress("embedding", len(todo), len(todo))
     return passages, vectors, extracted, len(todo)
+
+
+class _Blocks(Sequence[list[str]]):
+    """Each document's title (parsed for its entities) and paragraphs, made when `analyse` hands it to a worker:
+    made all at once, they held the collection's text a second time."""
+
+    def __init__(self, documents: list[Document]) -> None:
+        self.documents = documents
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def __getitem__(self, index: int) -> list[str]:
+        from .text import paragraphs
+
+        doc = self.documents[index]
+        return [doc.title, *paragraphs(doc.text)]
 
 
 def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], extracted: dict[str, list[Mention]],

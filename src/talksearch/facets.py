@@ -183,11 +183,12 @@ class Gazetteer:
         upper: Counter[str] = Counter()  # documents writing the term with a capital, mid-sentence
         lower: Counter[str] = Counter()
         english: Counter[str] = Counter()  # documents in English that name it mid-sentence
-        at: dict[str, set] = defaultdict(set)  # events (or notes) naming it
+        at: dict[str, set] = defaultdict(set)  # events (or notes) naming it, the first MIN_EVENTS
         named: Counter[str] = Counter()  # documents naming it anywhere, in any case
         own: Counter[str] = Counter()  # ... at an event named after it
         forms: dict[str, Counter] = defaultdict(Counter)
         for i, source in enumerate(sources):
+            place = source.event or f"note:{i}"
             seen: dict[str, bool] = {}
             for match in _MID_SENTENCE.finditer(source.text):
                 form = match.group()
@@ -199,7 +200,8 @@ class Gazetteer:
             for k, capital in seen.items():
                 (upper if capital else lower)[k] += 1
                 english[k] += source.english
-                at[k].add(source.event or f"note:{i}")
+                if len(at[k]) < MIN_EVENTS:  # only "named at MIN_EVENTS places" is asked: no need to hold them all
+                    at[k].add(place)
             names = events.get(source.event or "", frozenset())
             for k in {key(m.group()) for m in _TOKEN.finditer(source.text)}:  # titles name their conference more
                 named[k] += 1
@@ -213,7 +215,8 @@ class Gazetteer:
                 forms[k][plain] += 1
                 tagged[k] += 1
                 tag_english[k] += source.english
-                tag_events[k].add(source.event)
+                if len(tag_events[k]) < MIN_EVENTS:
+                    tag_events[k].add(source.event)
         tagged.pop("", None)
 
         def ours(k: str) -> bool:

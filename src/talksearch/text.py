@@ -115,8 +115,9 @@ def analyse(nlp: Language, documents: Sequence[list[str]], *, entities: Sequence
     """
     global _WORKER
     flags = list(entities) if entities is not None else [False] * len(documents)
-    chunks = [[(i, documents[i], flags[i]) for i in range(start, min(start + CHUNK, len(documents)))]
-              for start in range(0, len(documents), CHUNK)]
+    # made as the workers take them: `documents` may make each one when it is read
+    chunks = ([(i, documents[i], flags[i]) for i in range(start, min(start + CHUNK, len(documents)))]
+              for start in range(0, len(documents), CHUNK))
     workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(documents) >= PARALLEL_MIN else 1
     _WORKER = (nlp, extract)
     stack = contextlib.ExitStack()
