@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -169,17 +169,21 @@ def run(
 def _write(root, old, talks, notes, links, results, sources, files, skipped, hashes, embedder_factory, progress):
     """Split, embed what is new, extract facets, write and swap in a new generation: (passages, embedded).
 
-    Each part is written as soon as it is whole and then let go, the largest first (vectors, passages, facets), and
-    DuckDB is closed after each step: an open connection keeps every row written through it in memory.
+    The lexical index is built first, from the documents alone. Then each part is written as soon as it is whole and
+    let go, the largest first (vectors, passages, facets), and DuckDB is closed after each step: an open connection
+    keeps every row written through it in memory.
     """
     by_id = {t.id: t for t in talks}
     documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
     embedder = embedder_factory(old.weights)
-    passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress)
-    progress("writing", 0, 1)
-    counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
-              "skipped": len(skipped)}
     with store.Writer(root) as writer:
+        progress("writing", 0, 1)
+        # the lexical index first, while the least is held: building it needs several times its size for a moment
+        lexical.build(writer.path / store.LEXICAL, documents)
+        passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress)
+        progress("writing", 0, 1)
+        counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
+                  "skipped": len(skipped)}
         writer.write_vectors(vectors)
         writer.write_document_vectors(_document_means(documents, passages, vectors))
         del vectors
@@ -195,7 +199,6 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
         with writer.database() as con:
             _write_metadata(con, talks, notes, links, documents, results, sources, hashes)
             _write_stored(con, writer.path, documents)
-        lexical.build(writer.path / store.LEXICAL, documents)
         check = embedder.check  # type: ignore[attr-defined]
         writer.commit({
             "model": embedder.name,
@@ -482,13 +485,20 @@ def _write_stored(con, path: Path, documents: list[Document]) -> None:
     DuckDB (`store.Records`, `.npy`); row = documents.pos."""
     import numpy as np
 
-    hits: dict[int, str] = {}
-    for sql in (_HIT_FIELDS, _NOTE_FIELDS):  # recordings, sources and to-dos are joins: DuckDB gathers them
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description][1:]
-        for pos, *row in cursor.fetchall():
-            hits[pos] = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str)
-    store.Records.write(path / store.HITS, (hits[pos] for pos in range(len(documents))))
+    def hits() -> Iterator[str]:
+        """Each document's fields in row order, INSERT_ROWS at a time: talks are rows 0..T-1, then the notes."""
+        expected = 0
+        for sql in (_HIT_FIELDS, _NOTE_FIELDS):  # recordings, sources and to-dos are joins: DuckDB gathers them
+            cursor = con.execute(f"{sql} order by d.pos")
+            names = [d[0] for d in cursor.description][1:]
+            while rows := cursor.fetchmany(INSERT_ROWS):
+                for pos, *row in rows:
+                    assert pos == expected, f"document row {pos} where {expected} was due"
+                    expected += 1
+                    yield json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str)
+        assert expected == len(documents), f"{expected} of {len(documents)} documents have fields"
+
+    store.Records.write(path / store.HITS, hits())
     (path / store.DOCUMENT_IDS).write_text(json.dumps([[d.id for d in documents], [d.kind for d in documents]]),
                                            encoding="utf-8")
     store.Records.write(path / store.SEEDS, (f"{d.title}\n{d.text}"[:RELATED_QUERY_CHARS] for d in documents))
