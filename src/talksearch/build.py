@@ -169,21 +169,17 @@ def run(
 def _write(root, old, talks, notes, links, results, sources, files, skipped, hashes, embedder_factory, progress):
     """Split, embed what is new, extract facets, write and swap in a new generation: (passages, embedded).
 
-    The lexical index is built first, from the documents alone. Then each part is written as soon as it is whole and
-    let go, the largest first (vectors, passages, facets), and DuckDB is closed after each step: an open connection
-    keeps every row written through it in memory.
+    Each part is written as soon as it is whole and then let go, the largest first (vectors, passages, facets), and
+    DuckDB is closed after each step: an open connection keeps every row written through it in memory.
     """
     by_id = {t.id: t for t in talks}
     documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
     embedder = embedder_factory(old.weights)
+    passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress)
+    progress("writing", 0, 1)
+    counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
+              "skipped": len(skipped)}
     with store.Writer(root) as writer:
-        progress("writing", 0, 1)
-        # the lexical index first, while the least is held: building it needs several times its size for a moment
-        lexical.build(writer.path / store.LEXICAL, documents)
-        passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress)
-        progress("writing", 0, 1)
-        counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
-                  "skipped": len(skipped)}
         writer.write_vectors(vectors)
         writer.write_document_vectors(_document_means(documents, passages, vectors))
         del vectors
@@ -199,6 +195,8 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
         with writer.database() as con:
             _write_metadata(con, talks, notes, links, documents, results, sources, hashes)
             _write_stored(con, writer.path, documents)
+        # last: what it imports (bm25s, scipy) and allocates stays held, and it needs only the documents
+        lexical.build(writer.path / store.LEXICAL, documents)
         check = embedder.check  # type: ignore[attr-defined]
         writer.commit({
             "model": embedder.name,
