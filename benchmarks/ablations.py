@@ -41,17 +41,39 @@ def _normalised(vector: np.ndarray) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
+def _first_rows(searcher) -> np.ndarray:
+    """Each document's first passage row (rows are grouped by document)."""
+    return np.unique(np.asarray(searcher._passage_doc), return_index=True)[1]
+
+
+def _masked(scores_of):
+    """A `dense_scores(vector, keep)` replacement from `scores_of(vector)`: every document's score."""
+    def scores(vector, keep):
+        out = scores_of(vector)
+        return out if keep is None else np.where(keep, out, -np.inf)
+    return scores
+
+
+def _related_by(searcher, cosine_of, weight: float = RELATED_DENSE_WEIGHT):
+    """A `related(pos, seed_text)` replacement: `cosine_of(pos)` blended with BM25 of the seed's text as shipped
+    (weight 1: the cosine alone)."""
+    def related(pos, seed_text):
+        cosine = cosine_of(pos)
+        if weight == 1:
+            return _ranked(cosine, cosine, None)
+        bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
+        return _ranked(searcher.blend(cosine, bm25, weight=weight), cosine, bm25)
+    return related
+
+
 def dense_variants(searcher) -> dict:
     """name -> dense_scores(vector, keep) replacement (None: as shipped)."""
     passages, documents = searcher._stored, searcher.document_vectors
-    first = np.unique(np.asarray(searcher._passage_doc), return_index=True)[1]  # rows are grouped by document
+    first = _first_rows(searcher)
     best = searcher.dense_scores
 
     def variant(combine):
-        def scores(vector, keep):
-            out = combine(best(vector, None), passages[first] @ vector, documents @ vector)
-            return out if keep is None else np.where(keep, out, -np.inf)
-        return scores
+        return _masked(lambda vector: combine(best(vector, None), passages[first] @ vector, documents @ vector))
 
     return {"best passage (shipped)": None,
             "first passage": variant(lambda b, f, m: f),
@@ -67,34 +89,29 @@ def related_variants(searcher) -> dict:
         text = searcher.fields(pos)["title"]
         return text, searcher.embedder.embed([text])[0]
 
-    def variant(score):
-        def related(pos, seed_text):
-            cosine = score(pos)
-            bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
-            return _ranked(searcher.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT), cosine, bm25)
-        return related
+    def whole(pos: int) -> np.ndarray:
+        return documents @ documents[pos]
 
     def title_hybrid(pos, seed_text):
         text, vector = title(pos)
-        cosine = documents @ documents[pos]
+        cosine = whole(pos)
         bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
-        whole = searcher.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT)
+        seed = searcher.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT)
         query = searcher.blend(searcher.dense_scores(vector, None), searcher.lexical_scores(text, None), weight=0.65)
-        return _ranked(0.8 * whole + 0.2 * query, cosine, bm25)
+        return _ranked(0.8 * seed + 0.2 * query, cosine, bm25)
 
-    def dense_only(pos, seed_text):
-        cosine = documents @ documents[pos]
-        return _ranked(cosine, cosine, None)
+    def passage_queries(pos: int) -> np.ndarray:
+        return np.mean([searcher.dense_scores(passages[row], None) for row in searcher.passage_rows(pos)], axis=0)
 
     return {
         "whole-text vector (shipped)": None,
-        "whole-text vector alone, no BM25": dense_only,
-        "+ 0.5 x title vector": variant(lambda pos: documents @ _normalised(documents[pos] + 0.5 * title(pos)[1])),
-        "0.3 x title as a dense query": variant(
-            lambda pos: 0.7 * documents @ documents[pos] + 0.3 * searcher.dense_scores(title(pos)[1], None)),
+        "whole-text vector alone, no BM25": _related_by(searcher, whole, 1),
+        "+ 0.5 x title vector": _related_by(
+            searcher, lambda pos: documents @ _normalised(documents[pos] + 0.5 * title(pos)[1])),
+        "0.3 x title as a dense query": _related_by(
+            searcher, lambda pos: 0.7 * whole(pos) + 0.3 * searcher.dense_scores(title(pos)[1], None)),
         "0.2 x title as a hybrid query": title_hybrid,
-        "each passage as a dense query, mean": variant(lambda pos: np.mean(
-            [searcher.dense_scores(passages[row], None) for row in searcher.passage_rows(pos)], axis=0)),
+        "each passage as a dense query, mean": _related_by(searcher, passage_queries),
     }
 
 
@@ -111,8 +128,7 @@ def untitled_variants(kb) -> dict:
 def reference_vectors(searcher, pyvideo: Path, encoder) -> np.ndarray:
     """One vector per document: a pyvideo talk's raw "title description" (the set's reference text), embedded in
     order of length; a document without a video file in `pyvideo` keeps its first passage's vector."""
-    first = np.unique(np.asarray(searcher._passage_doc), return_index=True)[1]
-    vectors = np.array(searcher._stored[first])
+    vectors = np.array(searcher._stored[_first_rows(searcher)])
     texts = {}
     for pos, doc_id in enumerate(searcher.ids):
         event, _, slug = doc_id.partition("/")
@@ -129,21 +145,10 @@ def reference_vectors(searcher, pyvideo: Path, encoder) -> np.ndarray:
 
 def reference_variants(searcher, vectors: np.ndarray) -> dict:
     """name -> (dense_scores replacement, related replacement) with one vector per talk."""
-    def dense(vector, keep):
-        out = vectors @ vector
-        return out if keep is None else np.where(keep, out, -np.inf)
-
-    def related(weight):
-        def ranked(pos, seed_text):
-            cosine = vectors @ vectors[pos]
-            if weight == 1:
-                return _ranked(cosine, cosine, None)
-            bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
-            return _ranked(searcher.blend(cosine, bm25, weight=weight), cosine, bm25)
-        return ranked
-
-    return {"one vector per talk, alone (related: no BM25)": (dense, related(1)),
-            "one vector per talk, blended with BM25 as shipped": (dense, related(RELATED_DENSE_WEIGHT))}
+    dense = _masked(lambda vector: vectors @ vector)
+    cosine = lambda pos: vectors @ vectors[pos]  # noqa: E731
+    return {"one vector per talk, alone (related: no BM25)": (dense, _related_by(searcher, cosine, 1)),
+            "one vector per talk, blended with BM25 as shipped": (dense, _related_by(searcher, cosine))}
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -483,20 +483,13 @@ def _write_stored(con, path: Path, documents: list[Document]) -> None:
     DuckDB (`store.Records`, `.npy`); row = documents.pos."""
     import numpy as np
 
-    def hits() -> Iterator[str]:
-        """Each document's fields in row order, INSERT_ROWS at a time: talks are rows 0..T-1, then the notes."""
-        expected = 0
-        for sql in (_HIT_FIELDS, _NOTE_FIELDS):  # recordings, sources and to-dos are joins: DuckDB gathers them
-            cursor = con.execute(f"{sql} order by d.pos")
-            names = [d[0] for d in cursor.description][1:]
-            while rows := cursor.fetchmany(INSERT_ROWS):
-                for pos, *row in rows:
-                    assert pos == expected, f"document row {pos} where {expected} was due"
-                    expected += 1
-                    yield json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str)
-        assert expected == len(documents), f"{expected} of {len(documents)} documents have fields"
-
-    store.Records.write(path / store.HITS, hits())
+    hits: dict[int, str] = {}
+    for sql in (_HIT_FIELDS, _NOTE_FIELDS):  # recordings, sources and to-dos are joins: DuckDB gathers them
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description][1:]
+        for pos, *row in cursor.fetchall():
+            hits[pos] = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str)
+    store.Records.write(path / store.HITS, (hits[pos] for pos in range(len(documents))))
     (path / store.DOCUMENT_IDS).write_text(json.dumps([[d.id for d in documents], [d.kind for d in documents]]),
                                            encoding="utf-8")
     store.Records.write(path / store.SEEDS, (f"{d.title}\n{d.text}"[:RELATED_QUERY_CHARS] for d in documents))

@@ -137,11 +137,8 @@ class _Lines(Sequence[_Line]):
         return len(self.raw)
 
     def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self._line(i) for i in range(*index.indices(len(self.raw)))]
-        if not -len(self.raw) <= index < len(self.raw):
-            raise IndexError(index)
-        return self._line(index % len(self.raw))
+        rows = range(len(self.raw))[index]  # a range's indexing: negative indexes, slices and IndexError as a list's
+        return [self._line(i) for i in rows] if isinstance(index, slice) else self._line(rows)
 
     def __iter__(self):
         return map(self._line, range(len(self.raw)))
