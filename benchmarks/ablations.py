@@ -16,6 +16,21 @@ a difference against it in the same run. Variants:
 - Related talks: the seed's whole-text vector blended with BM25 (shipped), the vector alone, with its title's
   vector added (0.5), with the title run as a dense query over passages (0.3 of the cosine), with the title run as
   a hybrid query (0.2 of the final score), and every seed passage run as a dense query, averaged.
+- Pseudo-relevance feedback for queries (dense and hybrid mode; the first pass is the shipped ranking in that
+  mode, the second reuses its filters and blend): dense Rocchio, the query vector moved to
+  normalise(q + beta * mean of the top k documents' mean vectors) with BM25 unchanged (k 3, 5, 10; beta 0.5, 1);
+  lexical RM3, the BM25 query interpolated as (1 - lambda) * its own terms + lambda * the m terms of highest
+  tf * idf weight in the top k documents' seed texts (title + first 2,000 characters), weighted by that weight
+  (k 3, 10; m 10, 20; lambda 0.3, 0.5; the dense side unchanged).
+- Feedback for related talks: average query expansion (alpha-QE), the seed vector moved to normalise(seed +
+  sum of its k nearest documents' mean vectors outside its own group, each weighted by cosine^alpha) and blended
+  with BM25 as shipped (k 2, 3, 5; alpha 0, 3); and mutual neighbours, the shipped score plus `boost` for a
+  candidate whose own N nearest documents (by mean-vector cosine, precomputed once over the whole matrix)
+  include the seed (N 10, 20; boost 0.05, 0.1).
+  These tables add the paired difference against the shipped row (mean over queries, +- 2 standard errors;
+  related seeds averaged per query first, since a query's seeds share their judgments) and the time of
+  `Searcher.rank` (one query vector given) or `Searcher.related` per call, on 50 talk titles / 50 talks drawn
+  with a fixed seed, not development queries.
 - With `--pyvideo` (the unpacked corpus): the development set's reference method, one vector per talk from the raw
   "title description" of its video file (256-token window), as the dense score of queries and as related talks'
   cosine, alone and blended with BM25 as shipped. This checks `eval.py` against the set's published reference
@@ -28,13 +43,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load
 
 import talksearch.kb as kbmod
-from talksearch.search import RELATED_DENSE_WEIGHT, RELATED_QUERY_CHARS, _ranked
+from talksearch.lexical import tokenize
+from talksearch.search import DENSE_WEIGHT, FOREIGN_PENALTY, RELATED_DENSE_WEIGHT, RELATED_QUERY_CHARS, Filters, Searcher, _ranked
+
+TIMED = 50  # talk titles (queries) and talks (related seeds) timed per variant
 
 
 def _normalised(vector: np.ndarray) -> np.ndarray:
@@ -115,6 +135,121 @@ def related_variants(searcher) -> dict:
     }
 
 
+def _feedback(searcher, second):
+    """A `rank` replacement for pseudo-relevance feedback: in dense and hybrid mode, the shipped ranking, then
+    `second(first, query, vector, keep, cosine, bm25)` -> new (cosine, bm25) ranked as shipped with the same
+    filters (bm25 None in dense mode); other modes as shipped."""
+    def rank(query, filters=Filters(), *, mode="hybrid", vector=None):
+        if mode not in ("dense", "hybrid"):
+            return Searcher.rank(searcher, query, filters, mode=mode, vector=vector)
+        vector = searcher.embedder.embed([query])[0] if vector is None else vector
+        keep = searcher.mask(searcher.allowed(filters))
+        penalty = 0.0 if filters.lang else FOREIGN_PENALTY
+
+        def ranked(cosine, bm25):
+            if bm25 is None:
+                return _ranked(cosine, cosine, None)
+            return _ranked(searcher.blend(cosine, bm25, weight=DENSE_WEIGHT, penalty=penalty), cosine, bm25)
+
+        cosine = searcher.dense_scores(vector, keep)
+        bm25 = searcher.lexical_scores(query, keep) if mode == "hybrid" else None
+        return ranked(*second(ranked(cosine, bm25), query, vector, keep, cosine, bm25))
+    return rank
+
+
+def feedback_variants(searcher) -> dict:
+    """name -> rank(query, filters, mode, vector) replacement (None: as shipped)."""
+    documents, index = np.asarray(searcher.document_vectors), searcher.bm25
+    idf = np.log(index.num_docs / np.maximum(np.diff(np.asarray(index.indptr)), 1))
+
+    def rocchio(k, beta):
+        def second(first, query, vector, keep, cosine, bm25):
+            moved = _normalised(vector + beta * documents[first.positions[:k]].mean(axis=0))
+            return searcher.dense_scores(moved, keep), bm25
+        return _feedback(searcher, second)
+
+    def rm3(k, m, share):
+        def second(first, query, vector, keep, cosine, bm25):
+            if bm25 is None:
+                return cosine, None
+            weight = Counter()
+            for pos in first.positions[:k]:
+                terms = [index.vocab[t] for t in tokenize(searcher.seed_text(pos), index.stopwords) if t in index.vocab]
+                for term, count in Counter(terms).items():
+                    weight[term] += count / len(terms) * idf[term]
+            chosen = weight.most_common(m)
+            total = sum(w for _, w in chosen) or 1.0
+            expansion = np.zeros(index.num_docs, dtype=np.float32)
+            for term, w in chosen:
+                span = index._postings(term)
+                np.add.at(expansion, index.indices[span], index.data[span] * (w / total))
+            own = max(1, len(tokenize(query, index.stopwords)))
+            mixed = (1 - share) * bm25 / own + share * expansion
+            return cosine, mixed if keep is None else np.where(keep, mixed, 0.0)
+        return _feedback(searcher, second)
+
+    return {"no feedback (shipped)": None,
+            **{f"dense Rocchio, top {k}, beta {b}": rocchio(k, b) for k in (3, 5, 10) for b in (0.5, 1.0)},
+            **{f"RM3, top {k}, {m} terms, lambda {s}": rm3(k, m, s) for k in (3, 10) for m in (10, 20)
+               for s in (0.3, 0.5)}}
+
+
+def related_feedback_variants(searcher) -> dict:
+    """name -> related(pos, seed_text) replacement (None: as shipped)."""
+    documents = np.asarray(searcher.document_vectors)
+
+    def expanded(k, alpha):
+        def cosine_of(pos):
+            cosine = documents @ documents[pos]
+            near = np.argpartition(-cosine, 50)[:51]
+            own = searcher.fields(pos)["group"]
+            near = [p for p in near[np.argsort(-cosine[near])] if searcher.fields(p)["group"] != own][:k]
+            weights = np.clip(cosine[near], 0, None) ** alpha
+            return documents @ _normalised(documents[pos] + weights @ documents[near])
+        return _related_by(searcher, cosine_of)
+
+    nth = {}  # N -> each document's N-th highest cosine to another document
+
+    def mutual(n, boost):
+        if not nth:
+            tops = []
+            for start in range(0, len(documents), 1024):
+                block = documents[start : start + 1024] @ documents.T
+                block[np.arange(len(block)), np.arange(start, start + len(block))] = -np.inf
+                tops.append(-np.sort(-np.partition(block, -20, axis=1)[:, -20:], axis=1))
+            tops = np.vstack(tops)
+            nth.update({10: tops[:, 9], 20: tops[:, 19]})
+
+        def related(pos, seed_text):
+            cosine = documents @ documents[pos]
+            bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
+            score = searcher.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT) + boost * (cosine >= nth[n])
+            return _ranked(score, cosine, bm25)
+        return related
+
+    return {"no feedback (shipped)": None,
+            **{f"alpha-QE, top {k}, alpha {a}": expanded(k, a) for k in (2, 3, 5) for a in (0, 3)},
+            **{f"mutual top {n}, boost {b}": mutual(n, b) for n in (10, 20) for b in (0.05, 0.1)}}
+
+
+def _paired(scores: dict, shipped: dict, cluster=lambda key: key) -> str:
+    """Mean difference against the shipped scores over clusters (ids averaged per cluster), +- 2 standard errors."""
+    by: dict = {}
+    for key, value in shipped.items():
+        by.setdefault(cluster(key), []).append(scores.get(key, 0.0) - value)
+    diffs = np.array([np.mean(v) for v in by.values()])
+    return f"{diffs.mean():+.3f} ± {2 * diffs.std(ddof=1) / np.sqrt(len(diffs)):.3f}"
+
+
+def _timed(call, inputs) -> float:
+    """Milliseconds per call of `call` over `inputs` (after one warm-up call)."""
+    call(inputs[0])
+    start = time.perf_counter()
+    for item in inputs:
+        call(item)
+    return 1000 * (time.perf_counter() - start) / len(inputs)
+
+
 def untitled_variants(kb) -> dict:
     """name -> (passage rows, document positions, texts) for talks without text (None: as shipped)."""
     rows = kb.con.execute("""select p.row, d.pos, t.title, t.speakers from passages p join talks t on t.id = p.doc_id
@@ -178,6 +313,39 @@ def main() -> None:
             if related:
                 searcher.related = related
             print(f"| {name} | {evaluate_related(kb, dev, talk_ids.__contains__)['ndcg']:.4f} |", flush=True)
+        searcher.__dict__.pop("related", None)
+
+        talks = sorted(searcher.position[i] for i in talk_ids)
+        sample = [int(p) for p in np.random.default_rng(0).choice(talks, TIMED, replace=False)]
+        titles = [searcher.fields(pos)["title"] for pos in sample]
+        timed = list(zip(titles, searcher.embedder.embed(titles), strict=True))
+        print("\n| query feedback | dense | hybrid | " + " | ".join(f"hybrid {k}" for k in KINDS)
+              + " | hybrid Δ ± 2 SE | rank ms/query |")
+        print("|---" * (5 + len(KINDS)) + "|")
+        shipped = None
+        for name, rank in feedback_variants(searcher).items():
+            searcher.__dict__.pop("rank", None)
+            if rank:
+                searcher.rank = rank
+            dense, hybrid = (evaluate_mode(kb, dev, mode) for mode in ("dense", "hybrid"))
+            shipped = shipped or hybrid["per_query"][NDCG]
+            kinds = " | ".join(f"{hybrid['per_kind'][k]:.3f}" for k in KINDS)
+            ms = _timed(lambda q: searcher.rank(q[0], Filters(kind="talk"), mode="hybrid", vector=q[1]), timed)
+            print(f"| {name} | {dense['overall'][NDCG]:.3f} | {hybrid['overall'][NDCG]:.3f} | {kinds} | "
+                  f"{_paired(hybrid['per_query'][NDCG], shipped)} | {ms:.1f} |", flush=True)
+        searcher.__dict__.pop("rank", None)
+
+        print("\n| related-talk feedback | nDCG@10 | Δ ± 2 SE (per query) | related ms/seed |\n|---|---|---|---|")
+        shipped = None
+        for name, related in related_feedback_variants(searcher).items():
+            searcher.__dict__.pop("related", None)
+            if related:
+                searcher.related = related
+            result = evaluate_related(kb, dev, talk_ids.__contains__)
+            shipped = shipped or result["per_seed"]
+            ms = _timed(lambda pos: searcher.related(pos, searcher.seed_text(pos)), sample)
+            print(f"| {name} | {result['ndcg']:.4f} | {_paired(result['per_seed'], shipped, lambda k: k.split()[0])}"
+                  f" | {ms:.1f} |", flush=True)
         searcher.__dict__.pop("related", None)
 
         print("\n| passage of a talk without text | dense | hybrid | related |\n|---|---|---|---|")
