@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -59,7 +60,16 @@ evaluation = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)  #
 _spec.loader.exec_module(evaluation)
 
 
-def read_passages(generation: store.Generation) -> tuple[list[build.Document], list[build._Passage], list[str]]:
+class Passage(NamedTuple):
+    """One row of the passages table."""
+
+    doc_id: str
+    kind: str
+    ordinal: int
+    text: str
+
+
+def read_passages(generation: store.Generation) -> tuple[list[build.Document], list[Passage], list[str]]:
     """Documents (by position), passages (by row) and each passage's title, from the generation's DuckDB."""
     con = store.connect(generation)
     try:
@@ -74,13 +84,19 @@ def read_passages(generation: store.Generation) -> tuple[list[build.Document], l
         con.close()
     if [r[0] for r in rows] != list(range(total)):
         raise SystemExit(f"{generation.database}: passage rows are not 0..{total - 1} with a titled document each")
-    # `_document_means` reads only the ids of documents
     documents = [build.Document(doc_id, kind, "", "", "") for doc_id, kind in docs]
-    passages = [build._Passage(doc_id, kind, ordinal, text) for _, doc_id, kind, ordinal, text, _ in rows]
+    passages = [Passage(doc_id, kind, ordinal, text) for _, doc_id, kind, ordinal, text, _ in rows]
     return documents, passages, [r[5] for r in rows]
 
 
-def embedded_texts(passages: list[build._Passage], titles: list[str], embedder) -> list[tuple[str, str]]:
+def document_means(documents: list[build.Document], passages: list[Passage], vectors: np.ndarray) -> np.ndarray:
+    """`index`'s document vectors (`build._document_means`) of these passages."""
+    position = {(d.id, d.kind): pos for pos, d in enumerate(documents)}
+    owner = np.asarray([position[p.doc_id, p.kind] for p in passages], dtype=np.int64)
+    return build._document_means(len(documents), owner, vectors)
+
+
+def embedded_texts(passages: list[Passage], titles: list[str], embedder) -> list[tuple[str, str]]:
     """(header, text) per passage, as `build._passages` hands them to the encoder."""
     headers: dict[str, str] = {}
     out = []
@@ -172,7 +188,7 @@ def write_vectors(copy: store.Generation, documents, passages, vectors: np.ndarr
     writer = store.Writer(copy.path.parent)  # no side effects until entered; write into the copied generation
     writer.path = copy.path
     writer.write_vectors(vectors)
-    writer.write_document_vectors(build._document_means(documents, passages, vectors))
+    writer.write_document_vectors(document_means(documents, passages, vectors))
     manifest = {**copy.manifest, "precision": precision}
     store._write_atomic(copy.path / store.MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
 
@@ -245,7 +261,7 @@ def main() -> None:
             write_vectors(copy, documents, passages, vectors[target], target)
         # the original's document means, recomputed from its vectors, must be what it stores
         stored = {original: np.load(source.document_vectors), target: np.load(copy.document_vectors)}
-        if not np.allclose(build._document_means(documents, passages, vectors[original]), stored[original], atol=1e-6):
+        if not np.allclose(document_means(documents, passages, vectors[original]), stored[original], atol=1e-6):
             print("warning: the original's documents.npy differs from the means of its passage vectors")
         cosine = (vectors["bf16"] * vectors["fp32"]).sum(axis=1)
         doc_cosine = (stored["bf16"] * stored["fp32"]).sum(axis=1)

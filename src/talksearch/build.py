@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +36,7 @@ PASSAGE_VERSION = 2  # bump when passage splitting changes, to re-split everythi
 HEADER_TOKENS = 64  # at most this much of a title is repeated in front of each passage
 EMBED_CHUNK = 512  # passages handed to the embedder per call (progress granularity)
 INSERT_ROWS = 20_000  # rows per DuckDB insert when the metadata is written
+SPILL = ".spill"  # in a generation being written: what spaCy's workers returned, until it is written (`_passages`)
 
 Progress = Callable[[str, int, int], None]
 
@@ -170,18 +173,19 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
     """Split, embed what is new, extract facets, write and swap in a new generation: (passages, embedded).
 
     Each part is written as soon as it is whole and then let go, the largest first (vectors, passages, facets), and
-    DuckDB is closed after each step: an open connection keeps every row written through it in memory.
+    DuckDB is closed after each step: an open connection keeps every row written through it in memory. Passage texts
+    and entities go to files as spaCy's workers return them (`_passages`).
     """
     by_id = {t.id: t for t in talks}
     documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
     embedder = embedder_factory(old.weights)
-    passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress)
-    progress("writing", 0, 1)
-    counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages), "files": files,
-              "skipped": len(skipped)}
     with store.Writer(root) as writer:
+        passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress, writer.path)
+        progress("writing", 0, 1)
+        counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages.owner), "files": files,
+                  "skipped": len(skipped)}
         writer.write_vectors(vectors)
-        writer.write_document_vectors(_document_means(documents, passages, vectors))
+        writer.write_document_vectors(_document_means(len(documents), passages.owner, vectors))
         del vectors
         with writer.database() as con:
             _write_passages(con, writer.path, documents, passages)
@@ -191,6 +195,7 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
         with writer.database() as con:
             _write_mentions(con, documents, facet_sources, gazetteer, extracted)
         del extracted, facet_sources
+        shutil.rmtree(writer.path / SPILL)
         progress("writing", 0, 1)
         with writer.database() as con:
             _write_metadata(con, talks, notes, links, documents, results, sources, hashes)
@@ -265,9 +270,9 @@ class _Previous:
         return (self.skipped is not None and sources == self.sources and talks == self.talks and notes == self.notes
                 and set(skipped) == set(self.skipped))
 
-    def reuses(self, doc: Document) -> bool:
-        """True when this document's passages, vectors and facets can be copied."""
-        return self.vectors is not None and doc.hash in self.passages and doc.hash in self.extracted
+    def reuses(self, doc_hash: str) -> bool:
+        """True when the passages, vectors and facets of a document with this content hash can be copied."""
+        return self.vectors is not None and doc_hash in self.passages and doc_hash in self.extracted
 
     @classmethod
     def load(cls, root: Path, *, sources_only: bool = False) -> _Previous:
@@ -320,70 +325,125 @@ class _Previous:
 
 
 @dataclass(frozen=True)
-class _Passage:
-    doc_id: str
-    kind: str
-    ordinal: int
-    text: str
+class _Passages:
+    """Every passage of the new index by row: its document (documents.pos) and ordinal; texts are in the generation's
+    PASSAGE_TEXTS file."""
+
+    owner: np.ndarray
+    ordinal: np.ndarray
 
 
-def _passages(documents: list[Document], old: _Previous, embedder: Embedder, progress: _StageTimer):
-    """Passages of every document, their vectors, and their entities and phrases: reused by content hash, else
-    split, extracted and embedded."""
+class _Extracted:
+    """Each document's entities and phrases by documents.pos: this run's read from the spill file when asked for,
+    else the live index's."""
+
+    def __init__(self, hashes: list[str], fresh: dict[str, int], rows: np.ndarray, records: store.Records,
+                 old: _Previous) -> None:
+        self.hashes = hashes  # content hash by documents.pos
+        self.fresh = fresh  # content hash -> its number among the documents split in this run
+        self.rows = rows  # that number -> its row in `records`
+        self.records = records
+        self.old = old
+
+    def __getitem__(self, pos: int) -> list[Mention]:
+        number = self.fresh.get(self.hashes[pos])
+        if number is None:
+            return self.old.extracted[self.hashes[pos]]
+        return [Mention(*m) for m in json.loads(self.records[int(self.rows[number])])]
+
+
+def _passages(documents: list[Document], old: _Previous, embedder: Embedder, progress: _StageTimer, path: Path):
+    """Every passage (texts written to `path`), their vectors, and each document's entities and phrases: reused by
+    content hash, else split, extracted and embedded.
+
+    Passage texts and entities go to files in `path / SPILL` as spaCy's workers return them: kept as objects, ~25
+    small ones per document scattered among the workers' passing results, they held the allocator's arenas after
+    the results were gone (a notes file's run ended with three times its live objects' memory).
+    """
     import numpy as np
 
     from .text import analyse, load_sentencizer, pack
 
-    fresh = list({d.hash: d for d in documents if not old.reuses(d)}.values())
-    chunks: dict[str, list[str]] = {}
-    extracted: dict[str, list[Mention]] = {d.hash: old.extracted[d.hash] for d in documents if old.reuses(d)}
-    if fresh:
-        progress("splitting", 0, len(fresh))
-        tokenizer = embedder.tokenizer  # type: ignore[attr-defined]
-        nlp = load_sentencizer(entities=True)
-        spent: dict[str, float] = {}
-        found = analyse(nlp, _Blocks(fresh), entities=[d.english for d in fresh], extract=facets.extract, spent=spent)
-        for n, (i, sents, mentions) in enumerate(found, start=1):
-            doc = fresh[i]
-            budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title])[0])
-            chunks[doc.hash] = pack(sents[1:], budget=budget, count_tokens=tokenizer.count, offsets=tokenizer.offsets)
-            extracted[doc.hash] = mentions or []
-            if n % 256 == 0:
-                progress("splitting", n, len(fresh))
-        progress("splitting", len(fresh), len(fresh))
-        progress.divide("splitting", "entities", spent.get("entities", 0.0) / (sum(spent.values()) or 1.0))
+    hashes = [d.hash for d in documents]
+    fresh: dict[str, int] = {}  # content hash -> its number among the documents to split
+    todo_docs: list[Document] = []
+    for doc, doc_hash in zip(documents, hashes, strict=True):
+        if not old.reuses(doc_hash) and doc_hash not in fresh:
+            fresh[doc_hash] = len(todo_docs)
+            todo_docs.append(doc)
+    spill = path / SPILL
+    spill.mkdir()
+    split = np.zeros((len(todo_docs), 2), dtype=np.int64)  # by number: first row in the chunk spill, chunks
+    rows = np.zeros(len(todo_docs), dtype=np.int64)  # by number: row in the entity spill
+    with store.RecordsWriter(spill / "chunks") as chunks, store.RecordsWriter(spill / "extracted") as found_out:
+        if todo_docs:
+            progress("splitting", 0, len(todo_docs))
+            tokenizer = embedder.tokenizer  # type: ignore[attr-defined]
+            nlp = load_sentencizer(entities=True)
+            spent: dict[str, float] = {}
+            found = analyse(nlp, _Blocks(todo_docs), entities=[d.english for d in todo_docs], extract=facets.extract,
+                            spent=spent)
+            for n, (i, sents, mentions) in enumerate(found, start=1):
+                doc = todo_docs[i]
+                budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title])[0])
+                texts = pack(sents[1:], budget=budget, count_tokens=tokenizer.count, offsets=tokenizer.offsets)
+                split[i] = len(chunks), len(texts)
+                for text in texts:
+                    chunks.append(text)
+                rows[i] = found_out.append(json.dumps(mentions or [], ensure_ascii=False))
+                if n % 256 == 0:
+                    progress("splitting", n, len(todo_docs))
+            progress("splitting", len(todo_docs), len(todo_docs))
+            progress.divide("splitting", "entities", spent.get("entities", 0.0) / (sum(spent.values()) or 1.0))
+    del todo_docs
 
-    passages: list[_Passage] = []
-    sources: list[int | tuple[str, str]] = []  # old row to copy, or (header, text) to embed
-    for doc in documents:
-        reused = old.passages.get(doc.hash) if old.reuses(doc) else None
-        if reused is not None:
-            for row, ordinal, text in reused:
-                passages.append(_Passage(doc.id, doc.kind, ordinal, text))
-                sources.append(row)
-            continue
-        if not chunks[doc.hash]:  # no text: the title, speakers and event are its one passage (ordinal 0)
-            passages.append(_Passage(doc.id, doc.kind, 0, doc.meta))
-            sources.append(("", doc.meta))
-            continue
-        header = _header(doc.title, embedder)
-        for ordinal, text in enumerate(chunks[doc.hash], start=1):
-            passages.append(_Passage(doc.id, doc.kind, ordinal, text))
-            sources.append((header, text))
+    # every document's passages in row order: copied (old row), or this run's chunks, or the document's meta
+    chunk_texts = store.Records.open(spill / "chunks")
+    owner, ordinals, copied, lengths = array("q"), array("q"), array("q"), array("q")
+    header = np.zeros(len(documents), dtype=np.int64)  # characters of the title in front of each chunk
+    with store.RecordsWriter(path / store.PASSAGE_TEXTS) as out:
+        def add(pos: int, ordinal: int, row: int, text: str) -> None:
+            owner.append(pos)
+            ordinals.append(ordinal)
+            copied.append(row)
+            lengths.append(len(text) + (header[pos] if ordinal else 0))
+            out.append(text)
 
-    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
-    todo = [i for i, s in enumerate(sources) if not isinstance(s, int)]
-    copy = [i for i, s in enumerate(sources) if isinstance(s, int)]
-    if copy:
-        vectors[copy] = old.vectors[[sources[i] for i in copy]]
+        for pos, (doc, doc_hash) in enumerate(zip(documents, hashes, strict=True)):
+            if doc_hash not in fresh:
+                for row, ordinal, text in old.passages[doc_hash]:
+                    add(pos, ordinal, row, text)
+                continue
+            first, count = (int(x) for x in split[fresh[doc_hash]])
+            if not count:  # no text: the title, speakers and event are its one passage (ordinal 0)
+                add(pos, 0, -1, doc.meta)
+                continue
+            header[pos] = len(_header(doc.title, embedder))
+            for ordinal in range(1, count + 1):
+                add(pos, ordinal, -1, chunk_texts[first + ordinal - 1])
+    del chunk_texts
+    passages = _Passages(np.frombuffer(owner, dtype=np.int64), np.frombuffer(ordinals, dtype=np.int64))
+    copied = np.frombuffer(copied, dtype=np.int64)
+
+    vectors = np.zeros((len(copied), embedder.dimension), dtype=np.float32)
+    copy = np.flatnonzero(copied >= 0)
+    if copy.size:
+        vectors[copy] = old.vectors[copied[copy]]
     # similar lengths together: fewer padded tokens per batch
-    todo.sort(key=lambda i: len(sources[i][0]) + len(sources[i][1]))
+    todo = np.flatnonzero(copied < 0)
+    todo = todo[np.argsort(np.frombuffer(lengths, dtype=np.int64)[todo], kind="stable")]
+    texts = store.Records.open(path / store.PASSAGE_TEXTS)
     for start in range(0, len(todo), EMBED_CHUNK):
         progress("embedding", start, len(todo))
         part = todo[start : start + EMBED_CHUNK]
-        texts = [f"{sources[i][0]}\n{sources[i][1]}" if sources[i][0] else sources[i][1] for i in part]
-        vectors[part] = embedder.embed(texts)
+        batch = []
+        for row, pos, ordinal in zip(part.tolist(), passages.owner[part].tolist(), passages.ordinal[part].tolist(),
+                                     strict=True):
+            title = documents[pos].title[: header[pos]] if ordinal else ""  # chunks have the title in front
+            batch.append(f"{title}\n{texts[row]}" if title else texts[row])
+        vectors[part] = embedder.embed(batch)
     progress("embedding", len(todo), len(todo))
+    extracted = _Extracted(hashes, fresh, rows, store.Records.open(spill / "extracted"), old)
     return passages, vectors, extracted, len(todo)
 
 
@@ -404,7 +464,7 @@ class _Blocks(Sequence[list[str]]):
         return [doc.title, *paragraphs(doc.text)]
 
 
-def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], extracted: dict[str, list[Mention]],
+def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], extracted: _Extracted,
                embedder: Embedder) -> tuple[facets.Gazetteer, list[facets.Source]]:
     """The tool gazetteer, built from the whole collection, and each document as the facets see it."""
     from .text import dictionary
@@ -419,19 +479,18 @@ def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], 
     for talk in talks:
         events.setdefault(talk.event, set()).update((talk.event, talk.event_title))
     gazetteer = facets.gazetteer(
-        sources, [extracted[doc.hash] for doc in documents], known=facets.bundled(), events=events,
+        sources, (extracted[pos] for pos in range(len(documents))), known=facets.bundled(), events=events,
         common=embedder.tokenizer.words(), dictionary=dictionary(),  # type: ignore[attr-defined]
         people=[s for t in talks for s in t.speakers])
     return gazetteer, sources
 
 
-def _document_means(documents: list[Document], passages: list[_Passage], vectors: np.ndarray) -> np.ndarray:
-    """Each document's whole text as one vector: the normalised mean of its passages' vectors."""
+def _document_means(count: int, owner: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Each of `count` documents' whole text as one vector: the normalised mean of its passages' vectors (`owner`:
+    each passage's document)."""
     import numpy as np
 
-    position = {d.id: i for i, d in enumerate(documents)}
-    owner = np.fromiter((position[p.doc_id] for p in passages), dtype=np.int64, count=len(passages))
-    means = np.zeros((len(documents), vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
+    means = np.zeros((count, vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float32)
     np.add.at(means, owner, vectors)
     return means / np.clip(np.linalg.norm(means, axis=1, keepdims=True), 1e-12, None)
 
@@ -467,15 +526,17 @@ _NOTE_FIELDS = """
 """
 
 
-def _write_passages(con, path: Path, documents: list[Document], passages: list[_Passage]) -> None:
-    """The passages: their table, and their texts and owners for reading by row without DuckDB (row = passages.row)."""
+def _write_passages(con, path: Path, documents: list[Document], passages: _Passages) -> None:
+    """The passages' table, and their owners for reading by row without DuckDB (row = passages.row; their texts
+    are written already)."""
     import numpy as np
 
-    _insert(con, "passages", ({"row": i, "doc_id": p.doc_id, "kind": p.kind, "ordinal": p.ordinal, "text": p.text}
-                              for i, p in enumerate(passages)))
-    position = {d.id: pos for pos, d in enumerate(documents)}
-    store.Records.write(path / store.PASSAGE_TEXTS, (p.text for p in passages))
-    np.save(path / store.PASSAGE_DOCS, np.asarray([position[p.doc_id] for p in passages], dtype=np.int64))
+    texts = store.Records.open(path / store.PASSAGE_TEXTS)
+    _insert(con, "passages", ({"row": row, "doc_id": documents[pos].id, "kind": documents[pos].kind,
+                               "ordinal": ordinal, "text": texts[row]}
+                              for row, (pos, ordinal) in enumerate(zip(passages.owner.tolist(),
+                                                                       passages.ordinal.tolist(), strict=True))))
+    np.save(path / store.PASSAGE_DOCS, passages.owner)
 
 
 def _write_stored(con, path: Path, documents: list[Document]) -> None:
@@ -541,15 +602,17 @@ def _write_metadata(con, talks, notes, links, documents, results, sources, hashe
 
 
 def _write_mentions(con, documents: list[Document], sources: list[facets.Source], gazetteer: facets.Gazetteer,
-                    extracted: dict[str, list[Mention]]) -> None:
+                    extracted: _Extracted) -> None:
     """The facets (`mentions`: found one document at a time as they are written), and each content hash's raw
     entities and phrases for the next run (`extracted`)."""
     columns = ["facet", "label", "key", "term", "count"]
-    rows = ((d.id, d.kind, *m) for d, source in zip(documents, sources, strict=True)
-            for m in facets.mentions(gazetteer, source.whole, source.tags, extracted[d.hash]))
+    rows = ((d.id, d.kind, *m) for pos, (d, source) in enumerate(zip(documents, sources, strict=True))
+            for m in facets.mentions(gazetteer, source.whole, source.tags, extracted[pos]))
     _insert(con, "mentions", rows, ["doc_id", "kind", *columns])
-    hashes = sorted({d.hash for d in documents})
-    _insert(con, "extracted", ((h, *m) for h in hashes for m in extracted[h]), ["doc_hash", *columns])
+    first: dict[str, int] = {}  # content hash -> a document with it
+    for pos, doc_hash in enumerate(extracted.hashes):
+        first.setdefault(doc_hash, pos)
+    _insert(con, "extracted", ((h, *m) for h in sorted(first) for m in extracted[first[h]]), ["doc_hash", *columns])
 
 
 def _insert(con, table: str, rows: Iterable, columns: list[str] | None = None) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -56,9 +57,9 @@ def build(directory: Path, documents: list[Document]) -> None:
     stopwords = frozenset(STOPWORDS_EN)
     model = bm25s.BM25()
     # term ids, not terms: every stemmed term is a new string, and a list of them per document cost ~50 bytes a
-    # token (most of a notes index's peak memory); an id is a pointer to one int shared through the vocabulary
+    # token (most of a notes index's peak memory); in an array an id costs 4 bytes
     vocab: dict[str, int] = {}
-    corpus = [[vocab.setdefault(term, len(vocab)) for term in tokenize(document_text(d), stopwords) or [""]]
+    corpus = [array("i", [vocab.setdefault(term, len(vocab)) for term in tokenize(document_text(d), stopwords) or [""]])
               for d in documents]
     model.index((corpus, vocab), show_progress=False)
     model.save(str(directory), show_progress=False)

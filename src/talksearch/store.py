@@ -165,19 +165,43 @@ class Records:
 
     @staticmethod
     def write(stem: Path, texts: Iterable[str]) -> None:
-        import numpy as np
-
-        offsets = [0]
-        with open(stem.with_name(stem.name + ".bin"), "wb") as fh:
+        with RecordsWriter(stem) as out:
             for text in texts:
-                offsets.append(offsets[-1] + fh.write(text.encode("utf-8")))
-        np.save(stem.with_name(stem.name + ".offsets.npy"), np.asarray(offsets, dtype=np.int64))
+                out.append(text)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
     def __getitem__(self, row: int) -> str:
         return self._data[int(self._offsets[row]) : int(self._offsets[row + 1])].decode("utf-8")
+
+
+class RecordsWriter:
+    """Appends strings to a `Records` file pair; the offsets are written on leaving the block."""
+
+    def __init__(self, stem: Path) -> None:
+        from array import array
+
+        self.stem = stem
+        self._offsets = array("q", [0])  # one buffer, not an int object per record
+        self._fh = open(stem.with_name(stem.name + ".bin"), "wb")
+
+    def __enter__(self) -> RecordsWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        import numpy as np
+
+        self._fh.close()
+        np.save(self.stem.with_name(self.stem.name + ".offsets.npy"), np.frombuffer(self._offsets, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def append(self, text: str) -> int:
+        """Write `text` as the next record; its row."""
+        self._offsets.append(self._offsets[-1] + self._fh.write(text.encode("utf-8")))
+        return len(self._offsets) - 2
 
 
 def current(root: Path, *, strict: bool = True) -> Generation:
