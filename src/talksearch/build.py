@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__, facets, lexical, store
 from .embed import MAX_TOKENS, Embedder, WeightsCheck
@@ -35,10 +35,11 @@ if TYPE_CHECKING:
 PASSAGE_VERSION = 2  # bump when passage splitting changes, to re-split everything
 HEADER_TOKENS = 64  # at most this much of a title is repeated in front of each passage
 EMBED_CHUNK = 512  # passages handed to the embedder per call (progress granularity)
-INSERT_ROWS = 20_000  # rows per DuckDB insert when the metadata is written
+INSERT_ROWS = 2_000  # rows per DuckDB insert when the metadata is written
 SPILL = ".spill"  # in a generation being written: what spaCy's workers returned, until it is written (`_passages`)
 
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,8 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
     """Split, embed what is new, extract facets, write and swap in a new generation: (passages, embedded).
 
     Each part is written as soon as it is whole and then let go, the largest first (vectors, passages, facets), and
-    DuckDB is closed after each step: an open connection keeps every row written through it in memory. Passage texts
-    and entities go to files as spaCy's workers return them (`_passages`).
+    DuckDB is closed after each table (`_insert`): an open connection keeps every row written through it in memory.
+    Passage texts and entities go to files as spaCy's workers return them (`_passages`).
     """
     by_id = {t.id: t for t in talks}
     documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
@@ -187,19 +188,16 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
         writer.write_vectors(vectors)
         writer.write_document_vectors(_document_means(len(documents), passages.owner, vectors))
         del vectors
-        with writer.database() as con:
-            _write_passages(con, writer.path, documents, passages)
+        _write_passages(writer, documents, passages)
         del passages
         progress("facets", 0, 1)
         gazetteer, facet_sources = _gazetteer(documents, talks, notes, extracted, embedder)
-        with writer.database() as con:
-            _write_mentions(con, documents, facet_sources, gazetteer, extracted)
-        del extracted, facet_sources
+        _write_mentions(writer, documents, facet_sources, gazetteer, extracted)
+        del extracted, facet_sources, gazetteer
         shutil.rmtree(writer.path / SPILL)
         progress("writing", 0, 1)
-        with writer.database() as con:
-            _write_metadata(con, talks, notes, links, documents, results, sources, hashes)
-            _write_stored(con, writer.path, documents)
+        _write_metadata(writer, talks, notes, links, documents, results, sources, hashes)
+        _write_stored(writer, documents)
         # last: what it imports (bm25s, scipy) and allocates stays held, and it needs only the documents
         lexical.build(writer.path / store.LEXICAL, documents)
         check = embedder.check  # type: ignore[attr-defined]
@@ -466,7 +464,11 @@ class _Blocks(Sequence[list[str]]):
 
 def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], extracted: _Extracted,
                embedder: Embedder) -> tuple[facets.Gazetteer, list[facets.Source]]:
-    """The tool gazetteer, built from the whole collection, and each document as the facets see it."""
+    """The tool gazetteer, built from the whole collection, and each document as the facets see it.
+
+    The gazetteer is built in a forked process: it counts every term of the collection, and those counts, freed
+    around the few tools kept, held ~90 MB of this process after 20,000 talks.
+    """
     from .text import dictionary
 
     by_id = {t.id: t for t in talks} | {n.id: n for n in notes}
@@ -478,11 +480,43 @@ def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], 
     events: dict[str, set] = {}
     for talk in talks:
         events.setdefault(talk.event, set()).update((talk.event, talk.event_title))
-    gazetteer = facets.gazetteer(
-        sources, (extracted[pos] for pos in range(len(documents))), known=facets.bundled(), events=events,
-        common=embedder.tokenizer.words(), dictionary=dictionary(),  # type: ignore[attr-defined]
-        people=[s for t in talks for s in t.speakers])
-    return gazetteer, sources
+    def build() -> facets.Gazetteer:
+        return facets.gazetteer(
+            sources, (extracted[pos] for pos in range(len(documents))), known=facets.bundled(), events=events,
+            common=embedder.tokenizer.words(), dictionary=dictionary(),  # type: ignore[attr-defined]
+            people=[s for t in talks for s in t.speakers])
+
+    return _forked(build), sources
+
+
+def _forked(function: Callable[[], T]) -> T:
+    """`function()` run in a forked child process, its result sent back: what the work allocates and frees on the
+    way is given back to the system when the child ends, rather than held by this process's allocator."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            send.send((True, function()))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the parent
+            send.send((False, exc))
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    send.close()
+    try:
+        done, value = receive.recv()
+    except EOFError:
+        process.join()
+        raise TalksearchError(f"{function.__name__}: its worker process died (exit code {process.exitcode})") from None
+    finally:
+        receive.close()
+    process.join()
+    if not done:
+        raise value
+    return value
 
 
 def _document_means(count: int, owner: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -526,43 +560,48 @@ _NOTE_FIELDS = """
 """
 
 
-def _write_passages(con, path: Path, documents: list[Document], passages: _Passages) -> None:
+def _write_passages(writer: store.Writer, documents: list[Document], passages: _Passages) -> None:
     """The passages' table, and their owners for reading by row without DuckDB (row = passages.row; their texts
     are written already)."""
     import numpy as np
 
-    texts = store.Records.open(path / store.PASSAGE_TEXTS)
-    _insert(con, "passages", ({"row": row, "doc_id": documents[pos].id, "kind": documents[pos].kind,
+    texts = store.Records.open(writer.path / store.PASSAGE_TEXTS)
+    _insert(writer, "passages", ({"row": row, "doc_id": documents[pos].id, "kind": documents[pos].kind,
                                "ordinal": ordinal, "text": texts[row]}
                               for row, (pos, ordinal) in enumerate(zip(passages.owner.tolist(),
                                                                        passages.ordinal.tolist(), strict=True))))
-    np.save(path / store.PASSAGE_DOCS, passages.owner)
+    np.save(writer.path / store.PASSAGE_DOCS, passages.owner)
 
 
-def _write_stored(con, path: Path, documents: list[Document]) -> None:
+def _write_stored(writer: store.Writer, documents: list[Document]) -> None:
     """What a result shows of each document, ids, `related`'s words and non-English flags, for reading by row without
     DuckDB (`store.Records`, `.npy`); row = documents.pos."""
     import numpy as np
 
-    hits: dict[int, str] = {}
-    for sql in (_HIT_FIELDS, _NOTE_FIELDS):  # recordings, sources and to-dos are joins: DuckDB gathers them
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description][1:]
-        for pos, *row in cursor.fetchall():
-            hits[pos] = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str)
-    store.Records.write(path / store.HITS, (hits[pos] for pos in range(len(documents))))
+    path = writer.path
+    with writer.database() as con, store.RecordsWriter(path / store.HITS) as out:
+        # talks, then notes, each in documents.pos order: the order of `documents`; recordings, sources and to-dos
+        # are joins, gathered by DuckDB, and fetched a slice at a time
+        for sql in (_HIT_FIELDS, _NOTE_FIELDS):
+            cursor = con.execute(f"{sql} order by d.pos")
+            names = [d[0] for d in cursor.description][1:]
+            while rows := cursor.fetchmany(INSERT_ROWS):
+                for pos, *row in rows:
+                    if pos != len(out):
+                        raise AssertionError(f"result fields of documents.pos {pos} in row {len(out)}")
+                    out.append(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=str))
     (path / store.DOCUMENT_IDS).write_text(json.dumps([[d.id for d in documents], [d.kind for d in documents]]),
                                            encoding="utf-8")
     store.Records.write(path / store.SEEDS, (f"{d.title}\n{d.text}"[:RELATED_QUERY_CHARS] for d in documents))
     np.save(path / store.FOREIGN, np.asarray([not d.english for d in documents], dtype=bool))
 
 
-def _write_metadata(con, talks, notes, links, documents, results, sources, hashes) -> None:
+def _write_metadata(writer: store.Writer, talks, notes, links, documents, results, sources, hashes) -> None:
     from .normalize import fold
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     doc_hash = {d.id: d.hash for d in documents}
-    insert = partial(_insert, con)
+    insert = partial(_insert, writer)
 
     insert("sources", [{
         "path": key, "format": fmt, "files": results[key].files, "talks": len(results[key].talks),
@@ -601,29 +640,31 @@ def _write_metadata(con, talks, notes, links, documents, results, sources, hashe
                          for i, d in enumerate(documents)))
 
 
-def _write_mentions(con, documents: list[Document], sources: list[facets.Source], gazetteer: facets.Gazetteer,
+def _write_mentions(writer: store.Writer, documents: list[Document], sources: list[facets.Source], gazetteer: facets.Gazetteer,
                     extracted: _Extracted) -> None:
     """The facets (`mentions`: found one document at a time as they are written), and each content hash's raw
     entities and phrases for the next run (`extracted`)."""
     columns = ["facet", "label", "key", "term", "count"]
     rows = ((d.id, d.kind, *m) for pos, (d, source) in enumerate(zip(documents, sources, strict=True))
             for m in facets.mentions(gazetteer, source.whole, source.tags, extracted[pos]))
-    _insert(con, "mentions", rows, ["doc_id", "kind", *columns])
+    _insert(writer, "mentions", rows, ["doc_id", "kind", *columns])
     first: dict[str, int] = {}  # content hash -> a document with it
     for pos, doc_hash in enumerate(extracted.hashes):
         first.setdefault(doc_hash, pos)
-    _insert(con, "extracted", ((h, *m) for h in sorted(first) for m in extracted[first[h]]), ["doc_hash", *columns])
+    _insert(writer, "extracted", ((h, *m) for h in sorted(first) for m in extracted[first[h]]), ["doc_hash", *columns])
+    facets.key.cache_clear()  # every word of the collection by now: tens of MB, not needed again
 
 
-def _insert(con, table: str, rows: Iterable, columns: list[str] | None = None) -> None:
-    """Append rows (dicts, or tuples in `columns` order) to a DuckDB table, INSERT_ROWS at a time: a frame of every
-    row at once held the whole collection twice more (Python rows, then pandas)."""
+def _insert(writer: store.Writer, table: str, rows: Iterable, columns: list[str] | None = None) -> None:
+    """Append rows (dicts, or tuples in `columns` order) to a DuckDB table, INSERT_ROWS at a time (a frame of every
+    row at once held the whole collection twice more: Python rows, then pandas), through a connection of its own."""
     import pandas as pd
 
     rows = iter(rows)
-    while chunk := list(islice(rows, INSERT_ROWS)):
-        frame = pd.DataFrame(chunk, columns=columns)  # noqa: F841 - read by DuckDB's replacement scan
-        con.execute(f"insert into {table} by name select * from frame")
+    with writer.database() as con:
+        while chunk := list(islice(rows, INSERT_ROWS)):
+            frame = pd.DataFrame(chunk, columns=columns)  # noqa: F841 - read by DuckDB's replacement scan
+            con.execute(f"insert into {table} by name select * from frame")
 
 
 def _source_of(path: str, sources: dict) -> str | None:

@@ -56,6 +56,7 @@ def build(directory: Path, documents: list[Document]) -> None:
 
     stopwords = frozenset(STOPWORDS_EN)
     model = bm25s.BM25()
+    model._np_csc = _csc_by_column  # the documented swap point of its CSC builder (a Numba one is the other)
     # term ids, not terms: every stemmed term is a new string, and a list of them per document cost ~50 bytes a
     # token (most of a notes index's peak memory); in an array an id costs 4 bytes
     vocab: dict[str, int] = {}
@@ -67,6 +68,21 @@ def build(directory: Path, documents: list[Document]) -> None:
     # the vocabulary again as lines in id order: splitting text loads it several times faster than JSON
     terms = sorted(model.vocab_dict, key=model.vocab_dict.__getitem__)
     (directory / VOCAB_LINES).write_text("\n".join(terms))
+
+
+def _csc_by_column(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]):
+    """bm25s's NumPy CSC builder with a third of its memory: the same arrays, from one stable sort of the columns.
+
+    bm25s lists (row, column, score) document by document, rows ascending, so a stable sort by column alone
+    leaves each column's rows ascending: its own builder sorts columns and rows packed into int64 after two int64
+    copies of both (44 bytes a non-zero at its peak against 28; ~40 MB less on a 25 MB notes file).
+    """
+    import numpy as np
+
+    indptr = np.zeros(shape[1] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=shape[1]), out=indptr[1:])
+    order = np.argsort(cols, kind="stable")
+    return data[order], rows[order], indptr
 
 
 @dataclass(frozen=True)
