@@ -46,6 +46,28 @@ def test_lexical_scores_equal_bm25s(demo_index):
         np.testing.assert_allclose(ours.scores(query), expected, rtol=1e-6)
 
 
+def test_lexical_index_equals_bm25s_own_build(subset_index):
+    # our CSC builder (one stable column sort, less memory) must give bm25s's own arrays, on real talks
+    import bm25s
+
+    generation = store.current(subset_index)
+    ours = lexical.load(generation.lexical)
+    con = store.connect(generation)
+    texts = [row[0] for row in con.execute("select title || ' ' || coalesce(text, '') from talks order by id").fetchall()]
+    con.close()
+    corpus = [lexical.tokenize(text, ours.stopwords) or [""] for text in texts]
+    built = {}
+    for name, csc in (("own", None), ("ours", lexical._csc_by_column)):
+        model = bm25s.BM25()
+        if csc:
+            model._np_csc = csc
+        model.index(corpus, show_progress=False)
+        built[name] = model.scores
+    assert len(texts) > 100 and built["own"]["data"].size > 10_000
+    for part in ("data", "indices", "indptr"):
+        np.testing.assert_array_equal(built["ours"][part], built["own"][part], err_msg=part)
+
+
 @pytest.mark.parametrize(
     ("args", "loaded"),
     [

@@ -126,3 +126,29 @@ def test_metadata_written_in_slices_equals_one_insert(tmp_path, embedder, demo_i
             assert len(got) == len(expected) and len(got) > 0 or table == "skipped", table
             assert got.astype(str).equals(expected.astype(str)), table
             assert [str(t) for t in got.dtypes] == [str(t) for t in expected.dtypes], table
+    # the stored fields (streamed a slice at a time) are the same bytes; the spill of the run is gone
+    whole, parts = store.current(demo_index).path, store.current(sliced).path
+    for name in ("hits.bin", "hits.offsets.npy", "passages.bin", "passages.offsets.npy", "passage_docs.npy"):
+        assert (parts / name).read_bytes() == (whole / name).read_bytes(), name
+    assert sorted(p.name for p in parts.iterdir()) == sorted(p.name for p in whole.iterdir())
+    assert not (parts / build.SPILL).exists()
+
+
+def test_forked_work_returns_its_result_or_raises_its_error():
+    # the gazetteer is built in a forked process: its result comes back, its error is raised here, its death named
+    from talksearch import build
+    from talksearch.errors import TalksearchError
+
+    assert build._forked(lambda: {"tools": ["celery", "django"]}) == {"tools": ["celery", "django"]}
+
+    def fails():
+        raise ValueError("no tools today")
+
+    with pytest.raises(ValueError, match="^no tools today$"):
+        build._forked(fails)
+
+    def dies():
+        os._exit(3)
+
+    with pytest.raises(TalksearchError, match=r"^dies: its worker process died \(exit code 3\)$"):
+        build._forked(dies)
