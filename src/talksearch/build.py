@@ -373,7 +373,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
     spill.mkdir()
     split = np.zeros((len(todo_docs), 2), dtype=np.int64)  # by number: first row in the chunk spill, chunks
     rows = np.zeros(len(todo_docs), dtype=np.int64)  # by number: row in the entity spill
-    with store.RecordsWriter(spill / "chunks") as chunks, store.RecordsWriter(spill / "extracted") as found_out:
+    with store.RecordsWriter(spill / "chunks") as chunks, store.RecordsWriter(spill / "extracted") as entities:
         if todo_docs:
             progress("splitting", 0, len(todo_docs))
             tokenizer = embedder.tokenizer  # type: ignore[attr-defined]
@@ -388,7 +388,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
                 split[i] = len(chunks), len(texts)
                 for text in texts:
                     chunks.append(text)
-                rows[i] = found_out.append(json.dumps(mentions or [], ensure_ascii=False))
+                rows[i] = entities.append(json.dumps(mentions or [], ensure_ascii=False))
                 if n % 256 == 0:
                     progress("splitting", n, len(todo_docs))
             progress("splitting", len(todo_docs), len(todo_docs))
