@@ -26,6 +26,7 @@ PIPE_BATCH = 64  # documents per nlp.pipe batch
 PARALLEL_MIN = 2000  # documents from which `analyse` runs in several processes (each starts in ~1 s)
 MAX_WORKERS = 4  # processes for `analyse`, at most one per core
 CHUNK = 128  # documents handed to a worker at a time
+WORKER_CHUNKS = 16  # chunks a worker takes before a new one is forked in its place (`analyse`)
 MAX_CHARS = 20_000  # paragraphs longer than this are cut at line/space boundaries before spaCy
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
@@ -127,7 +128,9 @@ def analyse(nlp: Language, documents: Sequence[list[str]], *, entities: Sequence
         else:
             import multiprocessing
 
-            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers))  # inherits _WORKER
+            # each worker inherits _WORKER; it is replaced after WORKER_CHUNKS chunks, with what it copied of this
+            # process (every document it read) and the words its spaCy vocabulary learnt
+            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=WORKER_CHUNKS))
             done = pool.imap(_analyse_chunk, chunks)
         for results, seconds in done:
             if spent is not None:
