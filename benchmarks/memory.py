@@ -16,7 +16,7 @@
   these figures: it is about fixed, and measured once (`encoder` row: the real model loaded and
   1,000 real talk descriptions embedded).
 - Peak RSS: the build process's own high-water mark (VmHWM); peak PSS: sampled every `--pss-every` s, the
-  build process and its children together (spaCy's worker processes, forked from it: PSS counts a page they
+  build process and its children together (spaCy's worker processes and the gazetteer's, forked from it: PSS counts a page they
   share once, where summing RSS would count it in each; a shorter peak can be missed). A sample reads
   smaps_rollup, which walks the page tables: ~65 ms for 2.5 GB, so 0.1 s would cost ~40% of a core.
   Per step of `build.run`, RSS before the step and at its peak (VmHWM reset before each step).
