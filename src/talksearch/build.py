@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import cached_property, partial
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 PASSAGE_VERSION = 2  # bump when passage splitting changes, to re-split everything
 HEADER_TOKENS = 64  # at most this much of a title is repeated in front of each passage
 EMBED_CHUNK = 512  # passages handed to the embedder per call (progress granularity)
-INSERT_ROWS = 2_000  # rows per DuckDB insert when the metadata is written
+INSERT_ROWS = 2_000  # rows per DuckDB insert (and per fetch of the result fields) when the index is written
 SPILL = ".spill"  # in a generation being written: what spaCy's workers returned, until it is written (`_passages`)
 
 Progress = Callable[[str, int, int], None]
@@ -53,7 +53,7 @@ class Document:
     text: str
     english: bool = True  # English or unknown: entities and phrases are extracted
 
-    @property
+    @cached_property  # asked for by reuse, spill look-ups and the metadata: the whole text hashed once
     def hash(self) -> str:
         payload = json.dumps([PASSAGE_VERSION, self.kind, self.title, self.meta, self.text, self.english])
         return hashlib.sha256(payload.encode()).hexdigest()
@@ -335,18 +335,19 @@ class _Extracted:
     """Each document's entities and phrases by documents.pos: this run's read from the spill file when asked for,
     else the live index's."""
 
-    def __init__(self, hashes: list[str], fresh: dict[str, int], rows: np.ndarray, records: store.Records,
+    def __init__(self, documents: list[Document], fresh: dict[str, int], rows: np.ndarray, records: store.Records,
                  old: _Previous) -> None:
-        self.hashes = hashes  # content hash by documents.pos
+        self.documents = documents
         self.fresh = fresh  # content hash -> its number among the documents split in this run
         self.rows = rows  # that number -> its row in `records`
         self.records = records
         self.old = old
 
     def __getitem__(self, pos: int) -> list[Mention]:
-        number = self.fresh.get(self.hashes[pos])
+        doc_hash = self.documents[pos].hash
+        number = self.fresh.get(doc_hash)
         if number is None:
-            return self.old.extracted[self.hashes[pos]]
+            return self.old.extracted[doc_hash]
         return [Mention(*m) for m in json.loads(self.records[int(self.rows[number])])]
 
 
@@ -356,18 +357,17 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
 
     Passage texts and entities go to files in `path / SPILL` as spaCy's workers return them: kept as objects, ~25
     small ones per document scattered among the workers' passing results, they held the allocator's arenas after
-    the results were gone (a notes file's run ended with three times its live objects' memory).
+    the results were gone (pymalloc's arenas ended far larger than the live objects in them).
     """
     import numpy as np
 
     from .text import analyse, load_sentencizer, pack
 
-    hashes = [d.hash for d in documents]
     fresh: dict[str, int] = {}  # content hash -> its number among the documents to split
     todo_docs: list[Document] = []
-    for doc, doc_hash in zip(documents, hashes, strict=True):
-        if not old.reuses(doc_hash) and doc_hash not in fresh:
-            fresh[doc_hash] = len(todo_docs)
+    for doc in documents:
+        if not old.reuses(doc.hash) and doc.hash not in fresh:
+            fresh[doc.hash] = len(todo_docs)
             todo_docs.append(doc)
     spill = path / SPILL
     spill.mkdir()
@@ -407,12 +407,12 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
             lengths.append(len(text) + (header[pos] if ordinal else 0))
             out.append(text)
 
-        for pos, (doc, doc_hash) in enumerate(zip(documents, hashes, strict=True)):
-            if doc_hash not in fresh:
-                for row, ordinal, text in old.passages[doc_hash]:
+        for pos, doc in enumerate(documents):
+            if doc.hash not in fresh:
+                for row, ordinal, text in old.passages[doc.hash]:
                     add(pos, ordinal, row, text)
                 continue
-            first, count = (int(x) for x in split[fresh[doc_hash]])
+            first, count = (int(x) for x in split[fresh[doc.hash]])
             if not count:  # no text: the title, speakers and event are its one passage (ordinal 0)
                 add(pos, 0, -1, doc.meta)
                 continue
@@ -441,7 +441,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
             batch.append(f"{title}\n{texts[row]}" if title else texts[row])
         vectors[part] = embedder.embed(batch)
     progress("embedding", len(todo), len(todo))
-    extracted = _Extracted(hashes, fresh, rows, store.Records.open(spill / "extracted"), old)
+    extracted = _Extracted(documents, fresh, rows, store.Records.open(spill / "extracted"), old)
     return passages, vectors, extracted, len(todo)
 
 
@@ -467,7 +467,8 @@ def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], 
     """The tool gazetteer, built from the whole collection, and each document as the facets see it.
 
     The gazetteer is built in a forked process: it counts every term of the collection, and those counts, freed
-    around the few tools kept, held ~90 MB of this process after 20,000 talks.
+    around the few tools kept, stayed with this process (`benchmarks/memory.py`: the step rose 74 MB on 20,000
+    catalog files, 3 MB forked).
     """
     from .text import dictionary
 
@@ -649,8 +650,8 @@ def _write_mentions(writer: store.Writer, documents: list[Document], sources: li
             for m in facets.mentions(gazetteer, source.whole, source.tags, extracted[pos]))
     _insert(writer, "mentions", rows, ["doc_id", "kind", *columns])
     first: dict[str, int] = {}  # content hash -> a document with it
-    for pos, doc_hash in enumerate(extracted.hashes):
-        first.setdefault(doc_hash, pos)
+    for pos, doc in enumerate(documents):
+        first.setdefault(doc.hash, pos)
     _insert(writer, "extracted", ((h, *m) for h in sorted(first) for m in extracted[first[h]]), ["doc_hash", *columns])
     facets.key.cache_clear()  # every word of the collection by now: tens of MB, not needed again
 
