@@ -53,6 +53,7 @@ _TALK = re.compile(r"^(?:talk\s+\d+\b|\d+\.\s*talk\b)", re.I | re.M)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _BRACKET = re.compile(r"\[[^\]\n]*\]")
 _FENCE = re.compile(r"`{3,}|~{3,}")
+STEP_FILE = "TALKSEARCH_MEMORY_STEP"  # names the file where an index run writes its running step
 
 
 def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
@@ -72,8 +73,8 @@ def pss_mb(pid: int) -> float:
         return 0.0
 
 
-def tree_pss_mb(pid: int) -> float:
-    """PSS of a process and every descendant: their memory together, shared pages counted once."""
+def tree_pss_mb(pid: int) -> tuple[float, float]:
+    """PSS of a process, and of all its descendants together: shared pages counted once across them all."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -83,12 +84,12 @@ def tree_pss_mb(pid: int) -> float:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry))
-    total, todo = 0.0, [pid]
+    descendants, todo = 0.0, list(children.get(pid, []))
     while todo:
         current = todo.pop()
-        total += pss_mb(current)
+        descendants += pss_mb(current)
         todo.extend(children.get(current, []))
-    return total
+    return pss_mb(pid), descendants
 
 
 # ---- inputs ---------------------------------------------------------------------------------------
@@ -198,21 +199,29 @@ class StandInEmbedder:
 
 
 class Watch:
-    """RSS before, at the peak of, and after each call of the watched functions (VmHWM reset before each)."""
+    """RSS before, at the peak of, and after each call of the watched functions (VmHWM reset before each); the
+    running step's name in `step_file`, for the PSS sampler."""
 
-    def __init__(self) -> None:
+    def __init__(self, step_file: str | None = None) -> None:
         self.earlier_peak = 0.0
         self.calls: dict[str, dict[str, float]] = {}
+        self.step_file = step_file
 
     def peak(self) -> float:
         return max(self.earlier_peak, rss_mb(field="VmHWM"))
+
+    def step(self, name: str) -> None:
+        if self.step_file:
+            Path(self.step_file).write_text(name)
 
     def wrap(self, name: str, function):
         def watched(*args, **kwargs):
             self.earlier_peak = self.peak()
             Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
             before = rss_mb()
+            self.step(name)
             result = function(*args, **kwargs)
+            self.step("other")
             self.calls[name] = {"before": before, "peak": rss_mb(field="VmHWM"), "after": rss_mb()}
             return result
         return watched
@@ -221,7 +230,7 @@ class Watch:
 def index_child(source: str, root: str) -> None:
     from talksearch import build, lexical, readers, store
 
-    watch = Watch()
+    watch = Watch(os.environ.get(STEP_FILE))
     readers.read_path = watch.wrap("read", readers.read_path)
     for step in ("_passages", "_write_passages", "_gazetteer", "_write_mentions", "_write_metadata", "_write_stored"):
         setattr(build, step, watch.wrap(step.strip("_"), getattr(build, step)))
@@ -252,19 +261,27 @@ def encoder_child(pyvideo: str) -> None:
 
 
 def run_child(args: list[str], every: float = 0.5) -> dict:
-    """Run this script as a child: its JSON answer, plus the peak PSS of it and its children together."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=err, text=True)
-        peak = 0.0
+    """Run this script as a child: its JSON answer, plus the peak PSS of it and its descendants together (`pss_mb`)
+    and, per step of the run, the sample with the largest PSS split into the process's own and its descendants'
+    (`pss_steps`: step -> [own, descendants])."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("w+") as step:
+        proc = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=err, text=True,
+                                env={**os.environ, STEP_FILE: step.name})
+        steps: dict[str, tuple[float, float]] = {}
         while proc.poll() is None:
-            peak = max(peak, tree_pss_mb(proc.pid))
+            own, descendants = tree_pss_mb(proc.pid)
+            name = Path(step.name).read_text() or "start"
+            if own + descendants > sum(steps.get(name, (0.0, 0.0))):
+                steps[name] = (own, descendants)
             time.sleep(every)
         out.seek(0)
         err.seek(0)
         if proc.returncode != 0:
             raise SystemExit(f"memory.py {' '.join(args)} failed:\n{err.read()[-3000:]}")
         result = json.loads(out.read().strip().splitlines()[-1])
-    result["pss_mb"] = peak
+    result["pss_mb"] = max((sum(s) for s in steps.values()), default=0.0)
+    result["pss_steps"] = steps
     return result
 
 
@@ -348,6 +365,14 @@ def main() -> None:
         cells = [r["steps"].get(s) for s in steps]
         print(f"| {r['kind']} {r['label']} | "
               + " | ".join(f"{c['before']:.0f} -> {c['peak']:.0f}" if c else "" for c in cells) + " |")
+    pss_steps = list(dict.fromkeys(s for r in rows for s in r["pss_steps"]))
+    print("\nper step, the sample with the largest PSS: the build process + its child processes (spaCy's workers "
+          "in `passages`, the gazetteer's in `gazetteer`), MB\n\n| input | " + " | ".join(pss_steps) + " |\n"
+          + "|---" * (len(pss_steps) + 1) + "|")
+    for r in rows:
+        cells = [r["pss_steps"].get(s) for s in pss_steps]
+        print(f"| {r['kind']} {r['label']} | "
+              + " | ".join(f"{c[0]:.0f} + {c[1]:.0f}" if c else "" for c in cells) + " |")
     print(f"\nencoder (real model, {encoder['precision']}): RSS {encoder['start_mb']:.0f} MB with torch imported, "
           f"{encoder['loaded_mb']:.0f} MB loaded, peak {encoder['peak_mb']:.0f} MB embedding {encoder['texts']:,} talk "
           f"descriptions ({encoder['seconds']:.0f} s): a real run needs about {encoder_mb:.0f} MB more\n")
@@ -362,8 +387,11 @@ def main() -> None:
         real = max(top["peak_mb"], top["pss_mb"]) + encoder_mb
         line = ""
         if len(runs) > 1:
+            pss_base, pss_per = fit(passages, [r["pss_mb"] for r in runs])
             print(f"- {kind}: peak RSS ~ {base:.0f} MB + {per * 1024:.1f} KB x passages; index on disk ~ "
-                  f"{disk_per * 1024:.1f} KB x passages: memory grows {per / disk_per:.1f} KB per KB of index")
+                  f"{disk_per * 1024:.1f} KB x passages: memory grows {per / disk_per:.2f} KB per KB of index; "
+                  f"with the child processes (PSS) ~ {pss_base:.0f} MB + {pss_per * 1024:.1f} KB x passages, "
+                  f"{pss_per / disk_per:.2f} KB per KB")
             line = f"~ {base:.0f} MB + {per * 1024:.1f} KB per passage, "
         else:
             print(f"- {kind}: one size measured; the fitted line needs two")

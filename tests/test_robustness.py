@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -152,3 +153,7 @@ def test_forked_work_returns_its_result_or_raises_its_error():
 
     with pytest.raises(TalksearchError, match=r"^dies: its worker process died \(exit code 3\)$"):
         build._forked(dies)
+
+    # the child sees what it inherited frozen (its collections leave those pages shared); the parent, nothing
+    assert build._forked(gc.get_freeze_count) > 10_000
+    assert gc.get_freeze_count() == 0

@@ -84,3 +84,36 @@ def test_analyse_times_the_sentence_and_entity_passes_apart():
     # timing the passes apart changes nothing they produce
     assert timed == sorted(text.analyse(nlp, blocks, entities=[True] * len(blocks), extract=facets.extract))
     assert all(mentions for _, _, mentions in timed)
+
+
+def test_worker_processes_find_what_one_process_finds(pyvideo_subset, monkeypatch):
+    """Large inputs go to forked workers, each replaced after WORKER_CHUNKS chunks: the same sentences and
+    entities as one process, and the parent's objects unfrozen again afterwards."""
+    import gc
+    import json
+    import os
+
+    from talksearch import facets
+
+    nlp = text.load_sentencizer(entities=True)
+    videos = sorted(pyvideo_subset.glob("*/videos/*.json"))
+    descriptions = [d for d in (json.loads(p.read_bytes()).get("description") for p in videos) if d]
+    blocks = [text.paragraphs(d) for d in descriptions[:240]]
+    flags = [i % 4 != 0 for i in range(len(blocks))]  # some documents without `ner`, as non-English ones are
+
+    def extract(docs):
+        return os.getpid(), facets.extract(docs)
+
+    alone = sorted(text.analyse(nlp, blocks, entities=flags, extract=extract))
+    monkeypatch.setattr(text, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(text, "CHUNK", 16)
+    monkeypatch.setattr(text, "WORKER_CHUNKS", 2)
+    pooled = sorted(text.analyse(nlp, blocks, entities=flags, extract=extract))
+
+    assert [(i, sents) for i, sents, _ in pooled] == [(i, sents) for i, sents, _ in alone]
+    assert [found and found[1] for _, _, found in pooled] == [found and found[1] for _, _, found in alone]
+    assert sum(bool(found and found[1]) for _, _, found in pooled) > 100  # real entities, not empty lists
+    workers = {found[0] for _, _, found in pooled if found}
+    assert os.getpid() not in workers
+    assert len(workers) >= 4  # 15 chunks, 2 per worker: replaced as they go
+    assert gc.get_freeze_count() == 0

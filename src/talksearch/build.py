@@ -495,6 +495,8 @@ def _forked(function: Callable[[], T]) -> T:
     way is given back to the system when the child ends, rather than held by this process's allocator."""
     import multiprocessing
 
+    from .text import frozen_for_fork
+
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
 
@@ -505,7 +507,8 @@ def _forked(function: Callable[[], T]) -> T:
             send.send((False, exc))
 
     process = context.Process(target=child, daemon=True)
-    process.start()
+    with frozen_for_fork():
+        process.start()
     send.close()
     try:
         done, value = receive.recv()

@@ -130,6 +130,7 @@ def analyse(nlp: Language, documents: Sequence[list[str]], *, entities: Sequence
 
             # each worker inherits _WORKER; it is replaced after WORKER_CHUNKS chunks, with what it copied of this
             # process (every document it read) and the words its spaCy vocabulary learnt
+            stack.enter_context(frozen_for_fork())
             pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=WORKER_CHUNKS))
             done = pool.imap(_analyse_chunk, chunks)
         for results, seconds in done:
@@ -140,6 +141,23 @@ def analyse(nlp: Language, documents: Sequence[list[str]], *, entities: Sequence
     finally:
         stack.close()
         _WORKER = None
+
+
+@contextlib.contextmanager
+def frozen_for_fork() -> Iterator[None]:
+    """While processes are forked from this one: every object so far out of the garbage collector's sight.
+
+    A full collection in a forked child writes to the header of every tracked object it inherited, so the kernel
+    copies every page that holds one: the child ends up with its own copy of the parent's documents. `gc.freeze`
+    is Python's remedy for fork without exec (the `gc` module's documentation).
+    """
+    import gc
+
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 _WORKER: tuple[Language, Callable | None] | None = None  # the pipeline and extractor of `analyse`'s workers
