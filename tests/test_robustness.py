@@ -157,3 +157,19 @@ def test_forked_work_returns_its_result_or_raises_its_error():
     # the child sees what it inherited frozen (its collections leave those pages shared); the parent, nothing
     assert build._forked(gc.get_freeze_count) > 10_000
     assert gc.get_freeze_count() == 0
+
+
+def test_the_gazetteer_reads_back_its_sources_as_written(tmp_path):
+    # its forked process reads them from a file, not from the build's objects: nothing may change on the way
+    from talksearch import build, facets
+    from talksearch.facets import Mention
+
+    sources = [facets.Source("Zürich: «DuckDB» talk", "Uses Celery.\n\nAnd DuckDB — twice", "europython-2024", True,
+                             ("celery", "duckdb")),
+               facets.Source("My notes", "", None, False, ())]
+    mentions = [[Mention("entity", "ORG", "celery", "Celery", 2), Mention("phrase", "PHRASE", "duck db", "Duck DB", 1)],
+                []]
+    spilled = build._SpilledSources.write(tmp_path / "sources", sources, mentions)
+    assert list(spilled) == sources
+    assert list(spilled) == sources  # iterated again, as Gazetteer.build does
+    assert list(spilled.mentions()) == mentions

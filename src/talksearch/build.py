@@ -13,7 +13,7 @@ import json
 import shutil
 import time
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property, partial
@@ -191,7 +191,7 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
         _write_passages(writer, documents, passages)
         del passages
         progress("facets", 0, 1)
-        gazetteer, facet_sources = _gazetteer(documents, talks, notes, extracted, embedder)
+        gazetteer, facet_sources = _gazetteer(documents, talks, notes, extracted, embedder, writer.path / SPILL)
         _write_mentions(writer, documents, facet_sources, gazetteer, extracted)
         del extracted, facet_sources, gazetteer
         shutil.rmtree(writer.path / SPILL)
@@ -463,12 +463,12 @@ class _Blocks(Sequence[list[str]]):
 
 
 def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], extracted: _Extracted,
-               embedder: Embedder) -> tuple[facets.Gazetteer, list[facets.Source]]:
+               embedder: Embedder, spill: Path) -> tuple[facets.Gazetteer, list[facets.Source]]:
     """The tool gazetteer, built from the whole collection, and each document as the facets see it.
 
     The gazetteer is built in a forked process: it counts every term of the collection, and those counts, freed
     around the few tools kept, stayed with this process (`benchmarks/memory.py`: the step rose 74 MB on 20,000
-    catalog files, 3 MB forked).
+    catalog files, 3 MB forked). Its input is written to `spill` first and read back there (`_SpilledSources`).
     """
     from .text import dictionary
 
@@ -478,16 +478,44 @@ def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], 
         record = by_id[doc.id]
         event = record.event if isinstance(record, Talk) else None
         sources.append(facets.Source(doc.title, doc.text, event, doc.english, tuple(record.tags)))
+    spilled = _SpilledSources.write(spill / "sources", sources, (extracted[pos] for pos in range(len(documents))))
     events: dict[str, set] = {}
     for talk in talks:
         events.setdefault(talk.event, set()).update((talk.event, talk.event_title))
+
     def build() -> facets.Gazetteer:
         return facets.gazetteer(
-            sources, (extracted[pos] for pos in range(len(documents))), known=facets.bundled(), events=events,
+            spilled, spilled.mentions(), known=facets.bundled(), events=events,
             common=embedder.tokenizer.words(), dictionary=dictionary(),  # type: ignore[attr-defined]
             people=[s for t in talks for s in t.speakers])
 
     return _forked(build), sources
+
+
+class _SpilledSources(Iterable[facets.Source]):
+    """The gazetteer's sources and each one's entities, read back from a file each time they are iterated.
+
+    The forked process that builds the gazetteer reads them here rather than from the objects it inherited:
+    reading an object writes its reference count, so the kernel copied every page holding a document's text into
+    the child (`benchmarks/memory.py`: the gazetteer's step was the peak of the build with its children).
+    """
+
+    def __init__(self, stem: Path) -> None:
+        self.stem = stem
+
+    @classmethod
+    def write(cls, stem: Path, sources: Iterable[facets.Source], mentions: Iterable[list[Mention]]) -> _SpilledSources:
+        store.Records.write(stem, (json.dumps([s.title, s.text, s.event, s.english, s.tags, m], ensure_ascii=False)
+                                   for s, m in zip(sources, mentions, strict=True)))
+        return cls(stem)
+
+    def __iter__(self) -> Iterator[facets.Source]:
+        for title, text, event, english, tags, _ in map(json.loads, store.Records.read(self.stem)):
+            yield facets.Source(title, text, event, english, tuple(tags))
+
+    def mentions(self) -> Iterator[list[Mention]]:
+        for *_, mentions in map(json.loads, store.Records.read(self.stem)):
+            yield [Mention(*m) for m in mentions]
 
 
 def _forked(function: Callable[[], T]) -> T:

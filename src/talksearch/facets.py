@@ -170,7 +170,7 @@ class Gazetteer:
         return len(self.tools)
 
     @classmethod
-    def build(cls, sources: Sequence[Source], *, common: frozenset[str], dictionary: frozenset[str],
+    def build(cls, sources: Iterable[Source], *, common: frozenset[str], dictionary: frozenset[str],
               labels: dict[str, Counter], events: dict[str, frozenset[str]], people: frozenset[str],
               known: Iterable[Tool] = ()) -> Gazetteer:
         """`known` tools, and those of this collection: from capitalised terms and tags.
@@ -274,10 +274,11 @@ class Gazetteer:
         return found
 
 
-def gazetteer(sources: Sequence[Source], extracted: Iterable[list[Mention]], *, common: frozenset[str],
+def gazetteer(sources: Iterable[Source], extracted: Iterable[list[Mention]], *, common: frozenset[str],
               dictionary: frozenset[str], events: dict[str, Iterable[str | None]], people: Iterable[str],
               known: Iterable[Tool] = ()) -> Gazetteer:
-    """A collection's gazetteer: its sources, their entities, each event's names, the speakers (`people`)."""
+    """A collection's gazetteer: its sources (iterated twice), their entities, each event's names, the speakers
+    (`people`)."""
     labels: dict[str, Counter] = {}
     for mentions in extracted:
         for mention in mentions:
