@@ -19,7 +19,8 @@
   build process and its children together (spaCy's worker processes and the gazetteer's, forked from it: PSS counts a page they
   share once, where summing RSS would count it in each; a shorter peak can be missed). A sample reads
   smaps_rollup, which walks the page tables: ~65 ms for 2.5 GB, so 0.1 s would cost ~40% of a core.
-  Per step of `build.run`, RSS before the step and at its peak (VmHWM reset before each step).
+  Per step of `build.run`, RSS before the step and at its peak (VmHWM reset before each step), and the PSS
+  sample with the largest total, split into the build process's own and its children's.
   On disk: the new generation (FAISS + documents.npy vectors, DuckDB, lexical index).
 - Per input kind, lines peak = base + c x passages and disk = c' x passages are fitted by least squares:
   memory "grows with the index, not faster" when c is about c' (KB of RSS per KB of index on disk).
@@ -211,8 +212,9 @@ class Watch:
         return max(self.earlier_peak, rss_mb(field="VmHWM"))
 
     def step(self, name: str) -> None:
-        if self.step_file:
-            Path(self.step_file).write_text(name)
+        if self.step_file:  # replaced whole: a sample never reads it half-written
+            Path(self.step_file + ".new").write_text(name)
+            os.replace(self.step_file + ".new", self.step_file)
 
     def wrap(self, name: str, function):
         def watched(*args, **kwargs):
