@@ -149,15 +149,18 @@ def frozen_for_fork() -> Iterator[None]:
 
     A full collection in a forked child writes to the header of every tracked object it inherited, so the kernel
     copies every page that holds one: the child ends up with its own copy of the parent's documents. `gc.freeze`
-    is Python's remedy for fork without exec (the `gc` module's documentation).
+    is Python's remedy for fork without exec (the `gc` module's documentation). An application that had frozen
+    its own objects already keeps everything frozen: there is no undoing only our part.
     """
     import gc
 
+    ours = not gc.get_freeze_count()
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 _WORKER: tuple[Language, Callable | None] | None = None  # the pipeline and extractor of `analyse`'s workers
