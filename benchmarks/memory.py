@@ -272,8 +272,8 @@ def run_child(args: list[str], every: float = 0.5) -> dict:
                                 env={**os.environ, STEP_FILE: step.name})
         steps: dict[str, tuple[float, float]] = {}
         while proc.poll() is None:
+            name = Path(step.name).read_text() or "start"  # before: a sample takes ~0.1 s, the step may end in it
             own, descendants = tree_pss_mb(proc.pid)
-            name = Path(step.name).read_text() or "start"
             if own + descendants > sum(steps.get(name, (0.0, 0.0))):
                 steps[name] = (own, descendants)
             time.sleep(every)
