@@ -307,6 +307,15 @@ def fit(x: list[float], y: list[float]) -> tuple[float, float]:
     return float(intercept), float(slope)
 
 
+def print_steps(title: str, rows: list[dict], field: str, cell) -> None:
+    """A table of every run (row) by step (column): `cell(row[field][step])`, blank where a run has no such step."""
+    steps = list(dict.fromkeys(s for r in rows for s in r[field]))
+    print(f"\n{title}\n\n| input | " + " | ".join(steps) + " |\n" + "|---" * (len(steps) + 1) + "|")
+    for r in rows:
+        cells = [r[field].get(s) for s in steps]
+        print(f"| {r['kind']} {r['label']} | " + " | ".join(cell(c) if c else "" for c in cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes-mb", default="10,25,50", help="sizes of the notes files, comma-separated MB")
@@ -360,21 +369,11 @@ def main() -> None:
         print(f"| {r['kind']} | {r['label']} | {r['input_mb']:.1f} | {r['documents']:,} | {r['passages']:,} | "
               f"{r['peak_mb']:.0f} | {r['pss_mb']:.0f} | {d['total']:.0f} ({d['vectors']:.0f} / {d['duckdb']:.0f} / "
               f"{d['lexical']:.0f}) | {r['seconds']:.0f} |")
-    steps = list(dict.fromkeys(s for r in rows for s in r["steps"]))
-    print("\nper step of `build.run`: RSS before -> peak during, MB\n\n| input | " + " | ".join(steps) + " |\n"
-          + "|---" * (len(steps) + 1) + "|")
-    for r in rows:
-        cells = [r["steps"].get(s) for s in steps]
-        print(f"| {r['kind']} {r['label']} | "
-              + " | ".join(f"{c['before']:.0f} -> {c['peak']:.0f}" if c else "" for c in cells) + " |")
-    pss_steps = list(dict.fromkeys(s for r in rows for s in r["pss_steps"]))
-    print("\nper step, the sample with the largest PSS: the build process + its child processes (spaCy's workers "
-          "in `passages`, the gazetteer's in `gazetteer`), MB\n\n| input | " + " | ".join(pss_steps) + " |\n"
-          + "|---" * (len(pss_steps) + 1) + "|")
-    for r in rows:
-        cells = [r["pss_steps"].get(s) for s in pss_steps]
-        print(f"| {r['kind']} {r['label']} | "
-              + " | ".join(f"{c[0]:.0f} + {c[1]:.0f}" if c else "" for c in cells) + " |")
+    print_steps("per step of `build.run`: RSS before -> peak during, MB", rows, "steps",
+                lambda c: f"{c['before']:.0f} -> {c['peak']:.0f}")
+    print_steps("per step, the sample with the largest PSS: the build process + its child processes (spaCy's "
+                "workers in `passages`, the gazetteer's in `gazetteer`), MB", rows, "pss_steps",
+                lambda c: f"{c[0]:.0f} + {c[1]:.0f}")
     print(f"\nencoder (real model, {encoder['precision']}): RSS {encoder['start_mb']:.0f} MB with torch imported, "
           f"{encoder['loaded_mb']:.0f} MB loaded, peak {encoder['peak_mb']:.0f} MB embedding {encoder['texts']:,} talk "
           f"descriptions ({encoder['seconds']:.0f} s): a real run needs about {encoder_mb:.0f} MB more\n")

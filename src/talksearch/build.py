@@ -505,16 +505,22 @@ class _SpilledSources(Iterable[facets.Source]):
 
     @classmethod
     def write(cls, stem: Path, sources: Iterable[facets.Source], mentions: Iterable[list[Mention]]) -> _SpilledSources:
-        store.Records.write(stem, (json.dumps([s.title, s.text, s.event, s.english, s.tags, m], ensure_ascii=False)
-                                   for s, m in zip(sources, mentions, strict=True)))
+        store.Records.write(stem, (json.dumps([s.title, s.text, s.event, s.english, s.tags], ensure_ascii=False)
+                                   for s in sources))
+        store.Records.write(cls._mentions_stem(stem), (json.dumps(m, ensure_ascii=False) for m in mentions))
         return cls(stem)
 
+    @staticmethod
+    def _mentions_stem(stem: Path) -> Path:
+        """Entities apart from the texts: the pass that counts their labels does not parse every text again."""
+        return stem.with_name(stem.name + "-mentions")
+
     def __iter__(self) -> Iterator[facets.Source]:
-        for title, text, event, english, tags, _ in map(json.loads, store.Records.read(self.stem)):
+        for title, text, event, english, tags in map(json.loads, store.Records.read(self.stem)):
             yield facets.Source(title, text, event, english, tuple(tags))
 
     def mentions(self) -> Iterator[list[Mention]]:
-        for *_, mentions in map(json.loads, store.Records.read(self.stem)):
+        for mentions in map(json.loads, store.Records.read(self._mentions_stem(self.stem))):
             yield [Mention(*m) for m in mentions]
 
 
