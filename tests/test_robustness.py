@@ -68,7 +68,7 @@ def wait_for(pattern: str, root: Path, proc: subprocess.Popen, timeout: float = 
 # written, not after a fixed delay, which a fast machine outran (the run had swapped its generation in)
 @pytest.mark.parametrize(("sig", "stage"), [(signal.SIGKILL, f".tmp-*/{SPILL}"), (signal.SIGKILL, f".tmp-*/{store.VECTORS}"),
                                             (signal.SIGINT, f".tmp-*/{SPILL}")])
-def test_killing_index_leaves_the_previous_index_answering(live, embedder, tmp_path, sig, stage):
+def test_killing_index_leaves_the_previous_index_answering(live, embedder, sig, stage):
     before = answers(live, embedder)
     pointer = (live / store.CURRENT).read_text()
     proc = subprocess.Popen([sys.executable, "-m", "talksearch", "index", "--rebuild", str(DATA), "--index-dir",

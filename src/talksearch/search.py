@@ -327,13 +327,18 @@ class Searcher:
         return scores if keep is None else np.where(keep, scores, 0.0)
 
     def rank(self, query: str, filters: Filters = Filters(), *, mode: str = "hybrid", vector=None) -> Ranked:
-        import numpy as np
-
         keep = self.mask(self.allowed(filters))
         if vector is None and mode != "lexical":
             vector = self.embedder.embed([query])[0]
         cosine = self.dense_scores(vector, keep) if mode != "lexical" else None
         bm25 = self.lexical_scores(query, keep) if mode != "dense" else None
+        return self.combine(cosine, bm25, mode=mode, filters=filters)
+
+    def combine(self, cosine: np.ndarray | None, bm25: np.ndarray | None, *, mode: str,
+                filters: Filters = Filters()) -> Ranked:
+        """The ranking `mode` makes of each ranker's scores (None for a ranker the mode does not use)."""
+        import numpy as np
+
         if mode == "dense":
             return _ranked(cosine, cosine, None)
         if mode == "lexical":
