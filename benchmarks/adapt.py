@@ -12,13 +12,16 @@
    warm-up over the first tenth of the steps and a linear decay after it, MAX_TRAIN_TOKENS word pieces a text,
    a fixed seed. The weights are saved to --out, and a later run given the same --out reuses them.
 3. Every passage of the index is embedded again with the adapted weights exactly as `index` embeds them
-   (`precision.py`'s helpers: the title header, `index`'s chunks, bf16 where the CPU has it); a document's vector
+   (`precision.py`'s helpers: the title header, `index`'s chunks, the index's precision); a document's vector
    is the mean of its passages'.
 4. `eval.py`'s evaluation, in one run, of the index as built and of the same index with the adapted vectors
    swapped in memory (queries then embedded by the adapted weights in fp32): every ranking mode, and related
    talks at the shipped blend weight and at others (1.0 = the whole-text cosine alone).
 
-The training time depends on what else runs on the machine; the quality figures do not.
+Last, the paired difference (adapted - as built) over queries, +- 2 standard errors: related seeds are averaged per
+query first, since a query's seeds share their judgments. One training seed, one run: the figures say whether the
+idea is worth building, not what a user's collection will gain. The training time depends on what else runs on the
+machine.
 """
 
 from __future__ import annotations
@@ -31,18 +34,19 @@ from pathlib import Path
 
 import numpy as np
 import precision
-from ablations import _related_by
+from ablations import _paired, _related_by
 from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load
 
 import talksearch.kb as kbmod
 from talksearch import store
-from talksearch.embed import SentenceTransformerEmbedder, cpu_has_bf16, model_dir, verify_weights
+from talksearch.embed import SentenceTransformerEmbedder, model_dir, verify_weights
 from talksearch.normalize import fold
 from talksearch.search import MODES, RELATED_DENSE_WEIGHT
 
 MIN_DESCRIPTION = 200  # characters: shorter descriptions say too little to pair with a title
 BATCH, LR, SCALE, MAX_TRAIN_TOKENS, WARMUP = 32, 2e-5, 20.0, 128, 0.1
 RELATED_WEIGHTS = (RELATED_DENSE_WEIGHT, 0.85, 1.0)
+TRAINED = "adapted.json"  # beside the weights: how they were trained, so that reused weights are labelled right
 
 
 def title_pairs(pyvideo: Path) -> list[tuple[str, str]]:
@@ -69,6 +73,8 @@ def train(pairs: list[tuple[str, str]], epochs: float, out: Path, seed: int = 0)
     model = SentenceTransformer(str(model_dir()), device="cpu")
     model.max_seq_length = MAX_TRAIN_TOKENS
     steps = int(len(pairs) * epochs) // BATCH
+    if steps < 2:
+        raise SystemExit(f"{len(pairs)} pairs x {epochs} epoch(s) make {steps} step(s) of {BATCH}: too few to train")
     warm = max(1, int(steps * WARMUP))
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -94,6 +100,7 @@ def train(pairs: list[tuple[str, str]], epochs: float, out: Path, seed: int = 0)
         if step % 50 == 0:
             print(f"  step {step}/{steps}, loss {loss.item():.3f}, {time.perf_counter() - started:.0f} s", flush=True)
     model.save(str(out))
+    (out / TRAINED).write_text(json.dumps({"epochs": epochs, "seed": seed, "pairs": len(pairs), "steps": steps}))
     return time.perf_counter() - started
 
 
@@ -111,7 +118,8 @@ def scores(kb, dev, talk_ids: set[str]) -> dict:
     documents = np.asarray(searcher.document_vectors)
     for weight in RELATED_WEIGHTS:
         searcher.related = _related_by(searcher, lambda pos: documents @ documents[pos], weight)
-        out[f"related {weight}"] = evaluate_related(kb, dev, talk_ids.__contains__)["ndcg"]
+        result = evaluate_related(kb, dev, talk_ids.__contains__)
+        out[f"related {weight}"], out[f"per seed {weight}"] = result["ndcg"], result["per_seed"]
     searcher.__dict__.pop("related")
     return out
 
@@ -127,23 +135,28 @@ def main() -> None:
 
     pairs = title_pairs(args.pyvideo)
     print(f"{len(pairs)} (title, description) pairs", flush=True)
-    if not (args.out / "model.safetensors").is_file():
+    if (args.out / TRAINED).is_file():
+        trained = json.loads((args.out / TRAINED).read_text())
+        print(f"reusing {args.out}: {trained}", flush=True)
+    else:
         seconds = train(pairs, args.epochs, args.out)
-        print(f"trained {args.epochs} epoch(s) in {seconds:.0f} s", flush=True)
+        trained = json.loads((args.out / TRAINED).read_text())
+        print(f"trained {args.epochs} epoch(s), {trained['steps']} steps, in {seconds:.0f} s", flush=True)
 
     dev = load(args.eval_dir)
-    documents, passages, titles = precision.read_passages(store.current(args.index))  # before kb locks DuckDB
+    generation = store.current(args.index)
+    documents, passages, titles = precision.read_passages(generation)  # before kb.open locks DuckDB's settings
     with kbmod.open(args.index) as kb:
         searcher = kb.searcher
         talk_ids = set(kb.sql("select id from talks")["id"])
         rows = {"as built": scores(kb, dev, talk_ids)}
 
-        encoder = AdaptedEmbedder(args.out, "bf16" if cpu_has_bf16() else "fp32")
+        encoder = AdaptedEmbedder(args.out, generation.manifest.get("precision", "fp32"))  # as the index was
         vectors, wall, _ = precision.embed_all(precision.embedded_texts(passages, titles, encoder), encoder)
         print(f"re-embedded {len(passages)} passages in {wall:.0f} s ({encoder.precision})", flush=True)
         searcher.__dict__.update(_stored=vectors, embedder=AdaptedEmbedder(args.out, "fp32"),
                                  document_vectors=precision.document_means(documents, passages, vectors))
-        rows[f"adapted, {args.epochs} epoch(s)"] = scores(kb, dev, talk_ids)
+        rows[f"adapted, {trained['epochs']} epoch(s)"] = scores(kb, dev, talk_ids)
 
     related = [f"related {w}" for w in RELATED_WEIGHTS]
     print("\n| vectors | " + " | ".join(MODES) + " | " + " | ".join(f"hybrid {k}" for k in KINDS) + " | "
@@ -152,6 +165,11 @@ def main() -> None:
     for name, row in rows.items():
         cells = [f"{row[m]['overall'][NDCG]:.3f}" for m in MODES] + [f"{row['hybrid']['per_kind'][k]:.3f}" for k in KINDS]
         print(f"| {name} | " + " | ".join(cells + [f"{row[r]:.4f}" for r in related]) + " |")
+    built, adapted = rows.values()
+    print("\nadapted - as built, mean over queries +- 2 SE (a query's seeds averaged first): "
+          f"hybrid {_paired(adapted['hybrid']['per_query'][NDCG], built['hybrid']['per_query'][NDCG])}, "
+          + ", ".join(f"related {w} {_paired(adapted[f'per seed {w}'], built[f'per seed {w}'], lambda k: k.split()[0])}"
+                      for w in RELATED_WEIGHTS))
 
 
 if __name__ == "__main__":
