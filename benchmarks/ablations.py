@@ -36,7 +36,7 @@ a difference against it in the same run. Variants:
   cosine, alone and blended with BM25 as shipped. This checks `eval.py` against the set's published reference
   figures, and the shipped passages against one vector per talk. It embeds every talk again (~3 minutes). A last
   row scores those vectors' related talks on raw talk ids, without groups (`ungrouped_related`): the reading
-  that reproduces the set's published related figure.
+  that comes closest to the set's published related figure.
 
 With 20 queries (470 related seeds), differences under ~0.02 (queries) and ~0.01 (related) are noise.
 """

@@ -56,14 +56,15 @@ def title_pairs(pyvideo: Path) -> list[tuple[str, str]]:
         video = json.loads(file.read_text(encoding="utf-8"))
         title = (video.get("title") or "").strip()
         description = " ".join((video.get("description") or "").split())
-        if len(description) >= MIN_DESCRIPTION and fold(title) and fold(title) not in seen:
-            seen.add(fold(title))
+        key = fold(title)
+        if len(description) >= MIN_DESCRIPTION and key and key not in seen:
+            seen.add(key)
             pairs.append((title, description))
     return pairs
 
 
-def train(pairs: list[tuple[str, str]], epochs: float, out: Path, seed: int = 0) -> float:
-    """Fine-tunes the verified weights on `pairs` and saves them to `out`; returns the seconds it took."""
+def train(pairs: list[tuple[str, str]], epochs: float, out: Path, seed: int = 0) -> dict:
+    """Fine-tunes the verified weights on `pairs` and saves them to `out`, with how (TRAINED), which it returns."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -100,8 +101,10 @@ def train(pairs: list[tuple[str, str]], epochs: float, out: Path, seed: int = 0)
         if step % 50 == 0:
             print(f"  step {step}/{steps}, loss {loss.item():.3f}, {time.perf_counter() - started:.0f} s", flush=True)
     model.save(str(out))
-    (out / TRAINED).write_text(json.dumps({"epochs": epochs, "seed": seed, "pairs": len(pairs), "steps": steps}))
-    return time.perf_counter() - started
+    trained = {"epochs": epochs, "seed": seed, "pairs": len(pairs), "steps": steps,
+               "seconds": round(time.perf_counter() - started)}
+    (out / TRAINED).write_text(json.dumps(trained))
+    return trained
 
 
 class AdaptedEmbedder(SentenceTransformerEmbedder):
@@ -111,14 +114,14 @@ class AdaptedEmbedder(SentenceTransformerEmbedder):
         self.directory, self.check, self.precision = directory, None, precision
 
 
-def scores(kb, dev, talk_ids: set[str]) -> dict:
+def scores(kb, dev) -> dict:
     """Every mode's nDCG@10 (hybrid per kind too), and related talks' at RELATED_WEIGHTS."""
     searcher = kb.searcher
     out = {mode: evaluate_mode(kb, dev, mode) for mode in MODES}
     documents = np.asarray(searcher.document_vectors)
     for weight in RELATED_WEIGHTS:
         searcher.related = _related_by(searcher, lambda pos: documents @ documents[pos], weight)
-        result = evaluate_related(kb, dev, talk_ids.__contains__)
+        result = evaluate_related(kb, dev, searcher.talk_ids.__contains__)
         out[f"related {weight}"], out[f"per seed {weight}"] = result["ndcg"], result["per_seed"]
     searcher.__dict__.pop("related")
     return out
@@ -133,30 +136,28 @@ def main() -> None:
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     args = parser.parse_args()
 
-    pairs = title_pairs(args.pyvideo)
-    print(f"{len(pairs)} (title, description) pairs", flush=True)
     if (args.out / TRAINED).is_file():
         trained = json.loads((args.out / TRAINED).read_text())
         print(f"reusing {args.out}: {trained}", flush=True)
     else:
-        seconds = train(pairs, args.epochs, args.out)
-        trained = json.loads((args.out / TRAINED).read_text())
-        print(f"trained {args.epochs} epoch(s), {trained['steps']} steps, in {seconds:.0f} s", flush=True)
+        pairs = title_pairs(args.pyvideo)
+        print(f"{len(pairs)} (title, description) pairs", flush=True)
+        trained = train(pairs, args.epochs, args.out)
+        print(f"trained: {trained}", flush=True)
 
     dev = load(args.eval_dir)
     generation = store.current(args.index)
     documents, passages, titles = precision.read_passages(generation)  # before kb.open locks DuckDB's settings
     with kbmod.open(args.index) as kb:
         searcher = kb.searcher
-        talk_ids = set(kb.sql("select id from talks")["id"])
-        rows = {"as built": scores(kb, dev, talk_ids)}
+        rows = {"as built": scores(kb, dev)}
 
         encoder = AdaptedEmbedder(args.out, generation.manifest.get("precision", "fp32"))  # as the index was
         vectors, wall, _ = precision.embed_all(precision.embedded_texts(passages, titles, encoder), encoder)
         print(f"re-embedded {len(passages)} passages in {wall:.0f} s ({encoder.precision})", flush=True)
         searcher.__dict__.update(_stored=vectors, embedder=AdaptedEmbedder(args.out, "fp32"),
                                  document_vectors=precision.document_means(documents, passages, vectors))
-        rows[f"adapted, {trained['epochs']} epoch(s)"] = scores(kb, dev, talk_ids)
+        rows[f"adapted, {trained['epochs']} epoch(s)"] = scores(kb, dev)
 
     related = [f"related {w}" for w in RELATED_WEIGHTS]
     print("\n| vectors | " + " | ".join(MODES) + " | " + " | ".join(f"hybrid {k}" for k in KINDS) + " | "

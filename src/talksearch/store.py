@@ -139,6 +139,16 @@ class Generation:
         return self.read(f"{name}.bin", lambda _: Records.open(self.path / name))
 
 
+def _data(stem: Path) -> Path:
+    """A `Records` file pair's UTF-8 bytes."""
+    return stem.with_name(stem.name + ".bin")
+
+
+def _offsets(stem: Path) -> Path:
+    """A `Records` file pair's offsets: row i is bytes offsets[i]:offsets[i + 1]."""
+    return stem.with_name(stem.name + ".offsets.npy")
+
+
 class Records:
     """Strings by row number, stored as one file of UTF-8 bytes and one of offsets.
 
@@ -156,8 +166,8 @@ class Records:
 
         import numpy as np
 
-        offsets = np.load(stem.with_name(stem.name + ".offsets.npy"), mmap_mode="r")
-        with open(stem.with_name(stem.name + ".bin"), "rb") as fh:
+        offsets = np.load(_offsets(stem), mmap_mode="r")
+        with open(_data(stem), "rb") as fh:
             data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if int(offsets[-1]) else b""
         if len(data) != int(offsets[-1]):
             raise ValueError(f"holds {len(data)} bytes, its offsets say {int(offsets[-1])}")
@@ -169,8 +179,8 @@ class Records:
         process's resident set, as a map's pages do."""
         import numpy as np
 
-        sizes = np.diff(np.load(stem.with_name(stem.name + ".offsets.npy")))
-        with open(stem.with_name(stem.name + ".bin"), "rb") as fh:
+        sizes = np.diff(np.load(_offsets(stem)))
+        with open(_data(stem), "rb") as fh:
             for size in sizes.tolist():
                 yield fh.read(size).decode("utf-8")
 
@@ -195,7 +205,7 @@ class RecordsWriter:
 
         self.stem = stem
         self._offsets = array("q", [0])  # one buffer, not an int object per record
-        self._fh = open(stem.with_name(stem.name + ".bin"), "wb")
+        self._fh = open(_data(stem), "wb")
 
     def __enter__(self) -> RecordsWriter:
         return self
@@ -204,7 +214,7 @@ class RecordsWriter:
         import numpy as np
 
         self._fh.close()
-        np.save(self.stem.with_name(self.stem.name + ".offsets.npy"), np.frombuffer(self._offsets, dtype=np.int64))
+        np.save(_offsets(self.stem), np.frombuffer(self._offsets, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
