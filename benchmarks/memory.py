@@ -239,7 +239,7 @@ def index_child(source: str, root: str) -> None:
     store.Writer.write_vectors = watch.wrap("write_vectors", store.Writer.write_vectors)
     lexical.build = watch.wrap("lexical", lexical.build)
     start_mb = rss_mb()
-    summary = build.run(Path(root), [Path(source)], embedder_factory=lambda known: StandInEmbedder())
+    summary = build.run(Path(root), [Path(source)], embedder_factory=lambda weights: StandInEmbedder())
     print(json.dumps({"start_mb": start_mb, "peak_mb": watch.peak(), "steps": watch.calls,
                       "passages": summary.passages, "documents": sum(summary.added.values()),
                       "seconds": summary.seconds}))

@@ -12,7 +12,7 @@
    passage, ordinal 0, embedded alone. They are embedded with `SentenceTransformerEmbedder(precision=...)` in the
    other precision than the index's (or `--precision`), in `index`'s chunks (similar lengths together), and the
    copy's `passages.faiss` and `documents.npy` are rewritten by `store.Writer.write_vectors` and
-   `build._document_means`; the copy's manifest gets the new precision. Nothing else changes: the lexical index,
+   `build.document_means`; the copy's manifest gets the new precision. Nothing else changes: the lexical index,
    facets and metadata are the original's.
 3. Prints passages, embedding time, and the cosine between each passage's bf16 and fp32 vector.
 4. Runs `eval.py`'s evaluation (every mode and related talks, `../shared/eval`) on both and prints nDCG@10 side by
@@ -90,10 +90,10 @@ def read_passages(generation: store.Generation) -> tuple[list[build.Document], l
 
 
 def document_means(documents: list[build.Document], passages: list[Passage], vectors: np.ndarray) -> np.ndarray:
-    """`index`'s document vectors (`build._document_means`) of these passages."""
+    """`index`'s document vectors (`build.document_means`) of these passages."""
     position = {(d.id, d.kind): pos for pos, d in enumerate(documents)}
     owner = np.asarray([position[p.doc_id, p.kind] for p in passages], dtype=np.int64)
-    return build._document_means(len(documents), owner, vectors)
+    return build.document_means(len(documents), owner, vectors)
 
 
 def embedded_texts(passages: list[Passage], titles: list[str], embedder) -> list[tuple[str, str]]:
@@ -105,7 +105,7 @@ def embedded_texts(passages: list[Passage], titles: list[str], embedder) -> list
             out.append(("", passage.text))
         else:
             if title not in headers:
-                headers[title] = build._header(title, embedder)
+                headers[title] = build.header(title, embedder)
             out.append((headers[title], passage.text))
     return out
 

@@ -35,7 +35,7 @@ def embedder() -> SentenceTransformerEmbedder:
 
 
 def build_index(root: Path, paths: list[Path], embedder, **options) -> build.Summary:
-    return build.run(root, paths, embedder_factory=lambda known: embedder, **options)
+    return build.run(root, paths, embedder_factory=lambda weights: embedder, **options)
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__, facets, lexical, store
-from .embed import MAX_TOKENS, Embedder, WeightsCheck
-from .errors import InputError, NoSourcesError, TalksearchError, UsageError
+from .embed import MAX_TOKENS, Embedder, Weights
+from .errors import InputError, ModelError, NoSourcesError, TalksearchError, UsageError
 from .facets import Mention
 from .link import link_notes, merge_talks
 from .records import Format, Note, ReadResult, Skipped, Talk
@@ -94,13 +94,17 @@ def run(
     root: Path,
     paths: list[Path],
     *,
-    embedder_factory: Callable[[WeightsCheck | None], Embedder],
+    embedder_factory: Callable[[Weights], Embedder],
     remove: list[Path] = (),
     rebuild: bool = False,
     format: Format | None = None,
     progress: Progress | None = None,
 ) -> Summary:
-    """Add or refresh `paths` (or every known source), drop `remove`, and swap in the new index."""
+    """Add or refresh `paths` (or every known source), drop `remove`, and swap in the new index.
+
+    `embedder_factory` gets the weights the live index was embedded with (the published ones after --rebuild),
+    which new passages must be embedded with too.
+    """
     from .readers import read_path
 
     started = time.perf_counter()
@@ -180,13 +184,19 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
     by_id = {t.id: t for t in talks}
     documents = [talk_document(t) for t in talks] + [note_document(n, by_id.get(links.get(n.id))) for n in notes]
     embedder = embedder_factory(old.weights)
+    check = embedder.check  # type: ignore[attr-defined]
+    if old.weights.adapted and check.sha256 != old.weights.sha256:
+        raise ModelError(f"{check.path}: not the adapted weights this index was embedded with "
+                         f"({old.weights.sha256[:12]}…)")
     with store.Writer(root) as writer:
+        if old.weights.adapted:  # the adapted encoder goes on with the index it embeds
+            shutil.copytree(old.weights.directory, writer.path / store.ENCODER)
         passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress, writer.path)
         progress("writing", 0, 1)
         counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages.owner), "files": files,
                   "skipped": len(skipped)}
         writer.write_vectors(vectors)
-        writer.write_document_vectors(_document_means(len(documents), passages.owner, vectors))
+        writer.write_document_vectors(document_means(len(documents), passages.owner, vectors))
         del vectors
         _write_passages(writer, documents, passages)
         del passages
@@ -200,7 +210,6 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
         _write_stored(writer, documents)
         # last: what it imports (bm25s, scipy) and allocates stays held, and it needs only the documents
         lexical.build(writer.path / store.LEXICAL, documents)
-        check = embedder.check  # type: ignore[attr-defined]
         writer.commit({
             "model": embedder.name,
             "dimension": embedder.dimension,
@@ -209,6 +218,7 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
             "precision": getattr(embedder, "precision", None),
             "counts": counts,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            **({"adapted": old.weights.adapted} if old.weights.adapted else {}),
         })
     return counts["passages"], embedded
 
@@ -254,14 +264,14 @@ class _Previous:
     notes: dict[str, str]
     passages: dict[str, list[tuple[int, int, str]]]  # doc hash -> [(old row, ordinal, passage text)]
     vectors: np.ndarray | None
-    weights: WeightsCheck | None
+    weights: Weights
     extracted: dict[str, list[Mention]] = field(default_factory=dict)  # doc hash -> entities and phrases
     skipped: tuple[Skipped, ...] | None = None  # None: an index this version would write differently
     passage_count: int = 0
 
     @classmethod
     def empty(cls) -> _Previous:
-        return cls({}, {}, {}, {}, None, None)
+        return cls({}, {}, {}, {}, None, Weights())
 
     def same(self, sources: dict, talks: dict[str, str], notes: dict[str, str], skipped: tuple[Skipped, ...]) -> bool:
         """True when a new run would write this index again: same sources, records, links and skipped files."""
@@ -285,7 +295,7 @@ class _Previous:
             try:
                 sources = dict(con.execute("select path, format from sources").fetchall())
                 if sources_only:
-                    return cls(sources, {}, {}, {}, None, None)
+                    return cls(sources, {}, {}, {}, None, Weights())
                 talks = dict(con.execute("select id, record_hash from talks").fetchall())
                 notes = dict(con.execute("select id, record_hash from notes").fetchall())
                 rows = con.execute(
@@ -317,13 +327,11 @@ class _Previous:
             if owner.setdefault(doc_hash, doc_id) == doc_id:
                 passages.setdefault(doc_hash, []).append((row, ordinal, text))
         vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else None
-        check = generation.manifest.get("weights_check")
-        weights = WeightsCheck(**check) if check else None
-        return cls(sources, talks, notes, passages, vectors, weights, extracted, gone, total)
+        return cls(sources, talks, notes, passages, vectors, generation.weights, extracted, gone, total)
 
 
 @dataclass(frozen=True)
-class _Passages:
+class Passages:
     """Every passage of the new index by row: its document (documents.pos) and ordinal; texts are in the generation's
     PASSAGE_TEXTS file."""
 
@@ -397,14 +405,13 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
 
     # every document's passages in row order: copied (old row), or this run's chunks, or the document's meta
     chunk_texts = store.Records.open(spill / "chunks")
-    owner, ordinals, copied, lengths = array("q"), array("q"), array("q"), array("q")
-    header = np.zeros(len(documents), dtype=np.int64)  # characters of the title in front of each chunk
+    owner, ordinals, copied = array("q"), array("q"), array("q")
+    headers = [""] * len(documents)  # the title in front of each chunk to embed
     with store.RecordsWriter(path / store.PASSAGE_TEXTS) as out:
         def add(pos: int, ordinal: int, row: int, text: str) -> None:
             owner.append(pos)
             ordinals.append(ordinal)
             copied.append(row)
-            lengths.append(len(text) + (header[pos] if ordinal else 0))
             out.append(text)
 
         for pos, doc in enumerate(documents):
@@ -416,33 +423,42 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
             if not count:  # no text: the title, speakers and event are its one passage (ordinal 0)
                 add(pos, 0, -1, doc.meta)
                 continue
-            header[pos] = len(_header(doc.title, embedder))
+            headers[pos] = header(doc.title, embedder)
             for ordinal in range(1, count + 1):
                 add(pos, ordinal, -1, chunk_texts[first + ordinal - 1])
     del chunk_texts
-    passages = _Passages(np.frombuffer(owner, dtype=np.int64), np.frombuffer(ordinals, dtype=np.int64))
+    passages = Passages(np.frombuffer(owner, dtype=np.int64), np.frombuffer(ordinals, dtype=np.int64))
     copied = np.frombuffer(copied, dtype=np.int64)
 
     vectors = np.zeros((len(copied), embedder.dimension), dtype=np.float32)
     copy = np.flatnonzero(copied >= 0)
     if copy.size:
         vectors[copy] = old.vectors[copied[copy]]
-    # similar lengths together: fewer padded tokens per batch
     todo = np.flatnonzero(copied < 0)
-    todo = todo[np.argsort(np.frombuffer(lengths, dtype=np.int64)[todo], kind="stable")]
-    texts = store.Records.open(path / store.PASSAGE_TEXTS)
+    embed_passages(vectors, todo, store.Records.open(path / store.PASSAGE_TEXTS), passages, headers, embedder, progress)
+    extracted = _Extracted(documents, fresh, rows, store.Records.open(spill / "extracted"), old)
+    return passages, vectors, extracted, len(todo)
+
+
+def embed_passages(vectors: np.ndarray, rows: np.ndarray, texts: store.Records, passages: Passages,
+                   headers: Sequence[str], embedder: Embedder, progress: Progress) -> None:
+    """Embeds the passages at `rows` into `vectors`: each chunk (ordinal > 0) with its document's header (the title,
+    cut by `header`) in front, a document's one passage without text as it is; similar lengths together, for
+    fewer padded tokens per batch."""
+    import numpy as np
+
+    def front(row: int) -> str:
+        return headers[passages.owner[row]] if passages.ordinal[row] else ""
+
+    lengths = np.fromiter((len(texts[row]) + len(front(row)) for row in rows.tolist()), dtype=np.int64,
+                          count=len(rows))
+    todo = rows[np.argsort(lengths, kind="stable")]
     for start in range(0, len(todo), EMBED_CHUNK):
         progress("embedding", start, len(todo))
         part = todo[start : start + EMBED_CHUNK]
-        batch = []
-        for row, pos, ordinal in zip(part.tolist(), passages.owner[part].tolist(), passages.ordinal[part].tolist(),
-                                     strict=True):
-            title = documents[pos].title[: header[pos]] if ordinal else ""  # chunks have the title in front
-            batch.append(f"{title}\n{texts[row]}" if title else texts[row])
-        vectors[part] = embedder.embed(batch)
+        vectors[part] = embedder.embed([f"{h}\n{texts[row]}" if (h := front(row)) else texts[row]
+                                        for row in part.tolist()])
     progress("embedding", len(todo), len(todo))
-    extracted = _Extracted(documents, fresh, rows, store.Records.open(spill / "extracted"), old)
-    return passages, vectors, extracted, len(todo)
 
 
 class _Blocks(Sequence[list[str]]):
@@ -557,7 +573,7 @@ def _forked(function: Callable[[], T]) -> T:
     return value
 
 
-def _document_means(count: int, owner: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+def document_means(count: int, owner: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Each of `count` documents' whole text as one vector: the normalised mean of its passages' vectors (`owner`:
     each passage's document)."""
     import numpy as np
@@ -567,7 +583,7 @@ def _document_means(count: int, owner: np.ndarray, vectors: np.ndarray) -> np.nd
     return means / np.clip(np.linalg.norm(means, axis=1, keepdims=True), 1e-12, None)
 
 
-def _header(title: str, embedder: Embedder) -> str:
+def header(title: str, embedder: Embedder) -> str:
     """The title, cut to HEADER_TOKENS word pieces, repeated in front of each passage."""
     offsets = embedder.tokenizer.offsets(title)  # type: ignore[attr-defined]
     if len(offsets) <= HEADER_TOKENS:
@@ -598,7 +614,7 @@ _NOTE_FIELDS = """
 """
 
 
-def _write_passages(writer: store.Writer, documents: list[Document], passages: _Passages) -> None:
+def _write_passages(writer: store.Writer, documents: list[Document], passages: Passages) -> None:
     """The passages' table, and their owners for reading by row without DuckDB (row = passages.row; their texts
     are written already)."""
     import numpy as np

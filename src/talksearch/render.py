@@ -17,6 +17,7 @@ from rich.text import Text
 from .normalize import fold_word
 
 if TYPE_CHECKING:
+    from .adapt import Summary as AdaptSummary
     from .build import Summary
     from .kb import Detail
     from .records import Hit
@@ -91,8 +92,21 @@ def summary(out: Console, result: Summary) -> None:
         f"updated {counts(result.updated)}; removed {counts(result.removed)}; "
         f"{result.passages} passages ({result.embedded} embedded); {result.seconds:.1f} s"
     )
-    if result.stages:
-        out.print(Text("time: " + " · ".join(f"{stage} {sec:.1f} s" for stage, sec in result.stages.items()), style="dim"))
+    _stages(out, result.stages)
+
+
+def _stages(out: Console, stages: dict[str, float]) -> None:
+    if stages:
+        out.print(Text("time: " + " · ".join(f"{stage} {sec:.1f} s" for stage, sec in stages.items()), style="dim"))
+
+
+def adapted(out: Console, result: AdaptSummary) -> None:
+    out.print(
+        f"adapted the encoder on {result.pairs} talks' (title, abstract) pairs ({result.steps} steps, "
+        f"{result.epochs:g} epoch(s), seed {result.seed}) and re-embedded {result.passages} passages; "
+        f"weights SHA-256 {result.sha256[:12]}…; {result.seconds:.1f} s"
+    )
+    _stages(out, result.stages)
 
 
 def detail(out: Console, info: Detail) -> None:

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from . import lexical, store
-from .errors import UsageError
+from .errors import ModelError, UsageError
 from .facets import key as facet_key
 from .normalize import fold, fold_word
 
@@ -218,11 +218,13 @@ class Searcher:
     @cached_property
     def embedder(self) -> Embedder:
         if self._embedder is None:  # queries need no torch: the same weights, run by NumPy
-            from .embed import WeightsCheck
             from .minilm import NumpyEmbedder
 
-            check = self.generation.manifest.get("weights_check")
-            self._embedder = NumpyEmbedder(known=WeightsCheck(**check) if check else None)
+            self._embedder = NumpyEmbedder(weights=self.generation.weights)
+        check = getattr(self._embedder, "check", None)
+        if self.generation.weights.adapted and check is not None and check.sha256 != self.generation.weights.sha256:
+            raise ModelError(f"{self.generation.path}: embedded by the weights `talksearch adapt` trained for it "
+                             f"({self.generation.weights.sha256[:12]}…), not by the encoder given ({check.sha256[:12]}…)")
         return self._embedder
 
     # -- filters -------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ Layout of an index directory (default `indexes/`):
         seeds.bin, seeds.offsets.npy        each document's title and the start of its text (for `related`)
         documents.json                      every document's id and kind, by documents.pos
         lexical/        bm25s index over talk and note documents
+        encoder/        only after `talksearch adapt`: the encoder's weights trained for this collection
     .tmp-<stamp>/       a generation being written (removed if a run dies)
 
 A run writes a whole new generation into `.tmp-*`, renames it to `gen-*` and
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     import duckdb
     import numpy as np
 
+    from .embed import Weights
+
 T = TypeVar("T")
 
 INDEX_FORMAT = 6  # bump when the layout or schema changes
@@ -63,6 +66,7 @@ PASSAGE_DOCS = "passage_docs.npy"
 SEEDS = "seeds"  # Records: each document's title and the start of its text, the words `related` looks for
 DOCUMENT_IDS = "documents.json"  # [ids, kinds] by documents.pos
 FOREIGN = "foreign.npy"  # True for each document known to be in a language other than English
+ENCODER = "encoder"  # weights `talksearch adapt` trained for this index (manifest: "adapted"), in a sentence-transformers folder
 REINDEX = "re-index with `talksearch index --rebuild`"
 
 SCHEMA = """
@@ -108,6 +112,20 @@ class Generation:
     @property
     def database(self) -> Path:
         return self.path / DATABASE
+
+    @property
+    def weights(self) -> Weights:
+        """The weights that embedded this index, which its queries must be embedded with too."""
+        from .embed import WEIGHTS_FILE, Weights, WeightsCheck
+
+        check = self.manifest.get("weights_check")
+        adapted = self.manifest.get("adapted")
+        if not adapted:
+            return Weights(known=WeightsCheck(**check) if check else None)
+        directory = self.path / ENCODER
+        # the check was made where `adapt` wrote the file, before this generation got its name
+        known = WeightsCheck(**{**check, "path": str(directory / WEIGHTS_FILE)}) if check else None
+        return Weights(directory, self.manifest["weights_sha256"], known, adapted)
 
     @property
     def vectors(self) -> Path:
@@ -252,6 +270,10 @@ def current(root: Path, *, strict: bool = True) -> Generation:
         )
     records = (f"{n}{end}" for n in (HITS, PASSAGE_TEXTS, SEEDS) for end in (".bin", ".offsets.npy"))
     stored = (DOCUMENT_VECTORS, DOCUMENT_IDS, PASSAGE_DOCS, FOREIGN, *records)
+    if manifest.get("adapted"):
+        from .embed import WEIGHTS_FILE
+
+        stored = (*stored, f"{ENCODER}/{WEIGHTS_FILE}")
     for name in (DATABASE, VECTORS, *stored) if strict else (DATABASE, VECTORS):
         if not (path / name).is_file():
             raise IndexDamagedError(f"{path / name}: missing; {REINDEX}")

@@ -1,0 +1,182 @@
+"""`adapt`: fine-tune the encoder on the collection's own talks, then re-embed the index with it.
+
+all-MiniLM-L6-v2 was trained on general web pairs; a collection of talks has its own vocabulary (library names,
+PEPs, conference jargon). Each talk's title and its abstract are a pair of texts about the same thing, so the
+encoder can learn from them what belongs together here, with no labels and nothing from outside the index.
+
+Training always starts from the published, hash-checked weights (adapting twice does not compound): pairs are
+the talks' (title, abstract) with at least MIN_DESCRIPTION characters of abstract, one per folded title (a talk
+given at several events would otherwise be its own in-batch negative); in-batch negatives both ways (each title
+against the batch's abstracts and each abstract against its titles, cosine x SCALE, cross-entropy), BATCH pairs a
+step, AdamW at LR with a linear warm-up over the first WARMUP of the steps and a linear decay after it,
+MAX_TRAIN_TOKENS word pieces a text, a fixed seed.
+
+The adapted weights go into a new generation beside every passage re-embedded with them exactly as `index`
+embeds (`build.embed_passages`, the index's precision); their SHA-256 goes into its manifest, which queries,
+`related` and later `index` runs check before loading them. Everything else is copied from the live generation;
+the swap is `index`'s (store.Writer): a failed or interrupted run leaves the index as it was.
+
+Measured on the whole pyvideo corpus with the development set (benchmarks/adapt.py; figures in the README):
+related talks gain, query ranking does not.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import build, store
+from .embed import MODEL_NAME, WEIGHTS_FILE, WEIGHTS_SHA256, SentenceTransformerEmbedder, Weights, model_dir, sha256_file
+from .errors import UsageError
+from .normalize import fold
+
+MIN_DESCRIPTION = 200  # characters: shorter abstracts say too little to pair with a title
+BATCH, LR, SCALE, MAX_TRAIN_TOKENS, WARMUP = 32, 2e-5, 20.0, 128, 0.1
+EPOCHS = 0.5  # measured: nearly all of one epoch's gain for related talks, in half the time (README)
+REPLACED = {store.VECTORS, store.DOCUMENT_VECTORS, store.MANIFEST, store.ENCODER}  # what `adapt` writes anew
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What an `adapt` run did."""
+
+    pairs: int
+    steps: int
+    epochs: float
+    seed: int
+    passages: int
+    sha256: str
+    stages: dict[str, float]  # seconds: training, embedding, writing
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.stages.values())
+
+
+def title_pairs(generation: store.Generation) -> list[tuple[str, str]]:
+    """(title, abstract) of every talk with an abstract of MIN_DESCRIPTION characters or more, one per folded
+    title, in id order; whitespace collapsed."""
+    con = store.connect(generation)
+    try:
+        rows = con.execute("select title, text from talks order by id").fetchall()
+    finally:
+        con.close()
+    pairs, seen = [], set()
+    for title, text in rows:
+        title, text = (title or "").strip(), " ".join((text or "").split())
+        key = fold(title)
+        if len(text) >= MIN_DESCRIPTION and key and key not in seen:
+            seen.add(key)
+            pairs.append((title, text))
+    return pairs
+
+
+def steps_for(pairs: int, epochs: float) -> int:
+    return int(pairs * epochs) // BATCH
+
+
+def train(pairs: list[tuple[str, str]], epochs: float, out: Path, *, seed: int = 0,
+          progress: build.Progress | None = None) -> dict:
+    """Fine-tunes the published weights on `pairs` and saves them to `out`; returns how (for the manifest)."""
+    import torch
+
+    from .embed import sentence_transformer, verify_weights
+
+    progress = progress or (lambda stage, done, total: None)
+    steps = steps_for(len(pairs), epochs)
+    torch.manual_seed(seed)
+    shuffle = random.Random(seed)
+    verify_weights(model_dir())
+    model = sentence_transformer(str(model_dir()))
+    model.max_seq_length = MAX_TRAIN_TOKENS
+    warm = max(1, int(steps * WARMUP))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: (step + 1) / warm if step < warm else max(0.0, (steps - step) / (steps - warm)))
+    order: list[int] = []
+    while len(order) < steps * BATCH:
+        order += shuffle.sample(range(len(pairs)), len(pairs))
+    model.train()
+    for step in range(steps):
+        progress("training", step, steps)
+        batch = [pairs[i] for i in order[step * BATCH : (step + 1) * BATCH]]
+        titles, abstracts = (
+            torch.nn.functional.normalize(model(model.preprocess(list(texts)))["sentence_embedding"], dim=-1)
+            for texts in zip(*batch, strict=True))
+        similarity = titles @ abstracts.T * SCALE
+        labels = torch.arange(len(batch))
+        loss = (torch.nn.functional.cross_entropy(similarity, labels)
+                + torch.nn.functional.cross_entropy(similarity.T, labels)) / 2
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+    progress("training", steps, steps)
+    model.save(str(out))
+    return {"base": MODEL_NAME, "base_sha256": WEIGHTS_SHA256, "pairs": len(pairs), "epochs": epochs,
+            "steps": steps, "seed": seed, "batch": BATCH, "lr": LR}
+
+
+def run(root: Path, *, epochs: float = EPOCHS, seed: int = 0, progress: build.Progress | None = None) -> Summary:
+    """Adapt the encoder to the index at `root` and swap in the index re-embedded with it."""
+    import numpy as np
+
+    progress = progress or (lambda stage, done, total: None)
+    if not epochs > 0:
+        raise UsageError(f"--epochs must be more than 0, not {epochs:g}")
+    stages: dict[str, float] = {}
+    with store.locked(root):
+        generation = store.current(root)
+        pairs = title_pairs(generation)
+        steps = steps_for(len(pairs), epochs)
+        if steps < 2:
+            raise UsageError(
+                f"{len(pairs)} talks with a title and an abstract of {MIN_DESCRIPTION}+ characters make {steps} "
+                f"training step(s) of {BATCH} at --epochs {epochs:g}: too few to adapt the encoder (it needs 2 or "
+                f"more); the index is unchanged")
+        with store.Writer(root) as writer:
+            started = time.perf_counter()
+            trained = train(pairs, epochs, writer.path / store.ENCODER, seed=seed, progress=progress)
+            stages["training"] = time.perf_counter() - started
+
+            started = time.perf_counter()
+            precision = generation.manifest.get("precision")
+            sha256 = sha256_file(writer.path / store.ENCODER / WEIGHTS_FILE)
+            embedder = SentenceTransformerEmbedder(
+                precision=precision if precision in ("fp32", "bf16") else "auto",
+                weights=Weights(writer.path / store.ENCODER, sha256, None, trained))
+            owner = generation.array(store.PASSAGE_DOCS)
+            con = store.connect(generation)
+            try:
+                ordinal = np.array([o for o, in con.execute('select ordinal from passages order by "row"').fetchall()],
+                                   dtype=np.int64)
+                titles = [t for t, in con.execute(
+                    "select coalesce(t.title, n.title, '') from documents d left join talks t on d.kind = 'talk' "
+                    "and t.id = d.id left join notes n on d.kind = 'note' and n.id = d.id order by d.pos").fetchall()]
+            finally:
+                con.close()
+            passages = build.Passages(owner, ordinal)
+            headers = [build.header(title, embedder) for title in titles]
+            vectors = np.zeros((len(owner), embedder.dimension), dtype=np.float32)
+            build.embed_passages(vectors, np.arange(len(owner)), generation.records(store.PASSAGE_TEXTS), passages,
+                                 headers, embedder, progress)
+            stages["embedding"] = time.perf_counter() - started
+
+            started = time.perf_counter()
+            progress("writing", 0, 1)
+            for item in generation.path.iterdir():
+                if item.name not in REPLACED:
+                    (shutil.copytree if item.is_dir() else shutil.copy2)(item, writer.path / item.name)
+            writer.write_vectors(vectors)
+            writer.write_document_vectors(build.document_means(len(titles), owner, vectors))
+            kept = {k: v for k, v in generation.manifest.items() if k not in ("format", "talksearch_version")}
+            writer.commit({**kept, "weights_sha256": sha256, "weights_check": embedder.check.__dict__,
+                           "precision": embedder.precision, "adapted": trained,
+                           "created": datetime.now(UTC).isoformat(timespec="seconds")})
+            progress("writing", 1, 1)
+            stages["writing"] = time.perf_counter() - started
+    return Summary(len(pairs), steps, epochs, seed, len(owner), sha256, stages)
