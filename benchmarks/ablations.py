@@ -370,7 +370,7 @@ def main() -> None:
         passages, documents = np.array(searcher._stored), np.array(searcher.document_vectors)
         from talksearch.embed import SentenceTransformerEmbedder
 
-        encoder = SentenceTransformerEmbedder()
+        encoder = SentenceTransformerEmbedder(weights=kb.generation.weights)  # the weights that embedded the index
         for name, change in untitled_variants(kb).items():
             stored, means = passages.copy(), documents.copy()
             if change:

@@ -243,7 +243,7 @@ def main() -> None:
             print(f"reusing the {target} vectors of {copy.path}")
             emulate = None  # as whoever wrote them chose
         else:
-            embedder = SentenceTransformerEmbedder(precision=target)
+            embedder = SentenceTransformerEmbedder(precision=target, weights=source.weights)
             sources = embedded_texts(passages, titles, embedder)
             if emulate:
                 embedder.embed(["warm up"])

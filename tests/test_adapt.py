@@ -23,12 +23,13 @@ EVENT = "europython-2023"  # 141 real talks, 148 (title, abstract) pairs with th
 
 @pytest.fixture(scope="module")
 def adapted(tmp_path_factory, pyvideo_subset, embedder) -> tuple[Path, store.Generation]:
-    """One real event and the demo data, indexed, then adapted once: (root, the generation before adapting)."""
+    """One real event and the demo data, indexed in fp32 (the same figures on every CPU), then adapted once:
+    (root, the generation before adapting)."""
     root = tmp_path_factory.mktemp("adapt") / "index"
-    build_index(root, [pyvideo_subset / EVENT, DATA], embedder)
+    build_index(root, [pyvideo_subset / EVENT, DATA], SentenceTransformerEmbedder(precision="fp32"))
     before = store.current(root)
     pairs = len(adapt.title_pairs(before))
-    summary = adapt.run(root, epochs=2 * adapt.BATCH / pairs)
+    summary = adapt.run(root, epochs=(2 * adapt.BATCH + 0.5) / pairs)  # 2 steps
     assert (summary.pairs, summary.steps, summary.passages) == (pairs, 2, before.manifest["counts"]["passages"])
     return root, before
 
@@ -61,13 +62,12 @@ def test_passages_are_re_embedded_with_the_adapted_weights_as_index_embeds_them(
     old = store.read_vectors(before, expected=count).reconstruct_n(0, count)
     texts, owner = after.records(store.PASSAGE_TEXTS), after.array(store.PASSAGE_DOCS)
     con = store.connect(after)
-    ordinal, title = zip(*con.execute(
-        "select p.ordinal, t.title from passages p join talks t on t.id = p.doc_id order by p.\"row\"").fetchall(),
-        strict=True)
+    chunks = con.execute("select p.\"row\", t.title from passages p join talks t on t.id = p.doc_id "
+                         "where p.ordinal > 0 order by p.\"row\" limit 8").fetchall()
     con.close()
     encoder = SentenceTransformerEmbedder(precision=after.manifest["precision"], weights=after.weights)
-    rows = [r for r in range(len(ordinal)) if ordinal[r] > 0][:8]  # chunks: embedded with their title in front
-    expected = encoder.embed([f"{build.header(title[r], encoder)}\n{texts[r]}" for r in rows])
+    rows = [row for row, _ in chunks]  # chunks: embedded with their title in front
+    expected = encoder.embed([f"{build.header(title, encoder)}\n{texts[row]}" for row, title in chunks])
     assert np.allclose(new[rows], expected, atol=1e-5)
     assert (new * old).sum(axis=1).max() < 0.9999  # every one moved: not the published encoder's vectors
     means = np.load(after.document_vectors)
@@ -87,6 +87,17 @@ def test_queries_are_embedded_with_the_adapted_weights(adapted):
     assert hits[0].id == "europython-2023/learning-the-ropes-understanding-python-generics-david-seddon"
     how = f"({base.manifest['precision']}, adapted: 2 steps on {base.manifest['adapted']['pairs']} talks)"
     assert how in invoke("stats", "--index-dir", root).output
+
+
+def test_queries_on_an_adapted_index_do_not_hash_its_weights_again(adapted, monkeypatch):
+    root, _ = adapted
+
+    def hashing(path):
+        raise AssertionError(f"hashed {path} again")
+
+    monkeypatch.setattr("talksearch.embed.sha256_file", hashing)
+    with kb.open(root) as base:
+        assert base.query("generics", k=1)
 
 
 def test_the_published_encoder_is_refused_for_an_adapted_index(adapted, embedder):
@@ -159,8 +170,27 @@ def test_too_few_talks_to_train_on_is_a_usage_error_and_the_index_is_unchanged(t
     assert result.output == (
         f"error: {pairs} talks with a title and an abstract of 200+ characters make 0 training step(s) of 32 at "
         "--epochs 0.5: too few to adapt the encoder (it needs 2 or more); the index is unchanged\n")
-    assert invoke("adapt", "--index-dir", root, "--epochs", "0").output == "error: --epochs must be more than 0, not 0\n"
+    for option, value, message in (
+            ("--epochs", "0", "--epochs must be more than 0 and at most 20, not 0"),
+            ("--epochs", "inf", "--epochs must be more than 0 and at most 20, not inf"),
+            ("--epochs", "nan", "--epochs must be more than 0 and at most 20, not nan"),
+            ("--seed", "-1", "--seed must be from 0 to 4294967295, not -1")):
+        result = invoke("adapt", "--index-dir", root, option, value)
+        assert (result.exit_code, result.output) == (2, f"error: {message}\n")
     assert (root / store.CURRENT).read_text() == live and not list(root.glob(".tmp-*"))
+
+
+def test_adapt_without_an_index_says_so_and_makes_no_directory(tmp_path):
+    result = invoke("adapt", "--index-dir", tmp_path / "typo")
+    assert (result.exit_code, result.output) == (2, f"error: no index at {tmp_path / 'typo'}/: build one with "
+                                                    "`talksearch index PATH` (e.g. `talksearch index data/`)\n")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_training_batches_never_hold_a_pair_twice():
+    for pairs, steps in ((100, 9), (64, 5), (33, 4)):
+        batches = adapt.batches(pairs, steps, seed=0)
+        assert len(batches) == steps and all(len(set(b)) == len(b) == adapt.BATCH for b in batches)
 
 
 def test_an_interrupted_adapt_leaves_the_index_as_it_was(adapted, tmp_path, monkeypatch):

@@ -39,7 +39,7 @@ def test_a_second_index_run_is_turned_away(live):
     with store.locked(live):
         result = runner.invoke(app, ["index", str(DATA), "--index-dir", str(live)])
     assert result.exit_code == 1
-    assert result.stderr == (f"error: {live}/: another `talksearch index` run is writing this index; "
+    assert result.stderr == (f"error: {live}/: another `talksearch index` (or `adapt`) run is writing this index; "
                              "wait for it to finish\n")
 
 

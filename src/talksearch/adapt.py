@@ -12,9 +12,10 @@ step, AdamW at LR with a linear warm-up over the first WARMUP of the steps and a
 MAX_TRAIN_TOKENS word pieces a text, a fixed seed.
 
 The adapted weights go into a new generation beside every passage re-embedded with them exactly as `index`
-embeds (`build.embed_passages`, the index's precision); their SHA-256 goes into its manifest, which queries,
-`related` and later `index` runs check before loading them. Everything else is copied from the live generation;
-the swap is `index`'s (store.Writer): a failed or interrupted run leaves the index as it was.
+embeds (`build.embed_passages`, the index's precision); their SHA-256 goes into its manifest, which queries and
+later `index` runs check before loading them (related talks read the stored vectors only). Everything else is
+copied from the live generation; the swap is `index`'s (store.Writer): a failed or interrupted run leaves the index
+as it was.
 
 Measured on the whole pyvideo corpus with the development set (benchmarks/adapt.py; figures in the README):
 related talks gain, query ranking does not.
@@ -22,6 +23,7 @@ related talks gain, query ranking does not.
 
 from __future__ import annotations
 
+import math
 import random
 import shutil
 import time
@@ -30,13 +32,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import build, store
-from .embed import MODEL_NAME, WEIGHTS_FILE, WEIGHTS_SHA256, SentenceTransformerEmbedder, Weights, model_dir, sha256_file
+from .embed import (
+    MAX_TOKENS,
+    MODEL_NAME,
+    WEIGHTS_FILE,
+    WEIGHTS_SHA256,
+    SentenceTransformerEmbedder,
+    Weights,
+    model_dir,
+    sha256_file,
+)
 from .errors import UsageError
 from .normalize import fold
 
 MIN_DESCRIPTION = 200  # characters: shorter abstracts say too little to pair with a title
 BATCH, LR, SCALE, MAX_TRAIN_TOKENS, WARMUP = 32, 2e-5, 20.0, 128, 0.1
 EPOCHS = 0.5  # measured: nearly all of one epoch's gain for related talks, in half the time (README)
+MAX_EPOCHS = 20
 REPLACED = {store.VECTORS, store.DOCUMENT_VECTORS, store.MANIFEST, store.ENCODER}  # what `adapt` writes anew
 
 
@@ -79,6 +91,17 @@ def steps_for(pairs: int, epochs: float) -> int:
     return int(pairs * epochs) // BATCH
 
 
+def batches(pairs: int, steps: int, seed: int) -> list[list[int]]:
+    """`steps` batches of BATCH pair numbers: each epoch a new permutation, cut into whole batches (the rest of it
+    dropped), so that no batch holds a pair twice."""
+    shuffle = random.Random(seed)
+    out: list[list[int]] = []
+    while len(out) < steps:
+        order = shuffle.sample(range(pairs), pairs)
+        out += [order[i : i + BATCH] for i in range(0, pairs - BATCH + 1, BATCH)]
+    return out[:steps]
+
+
 def train(pairs: list[tuple[str, str]], epochs: float, out: Path, *, seed: int = 0,
           progress: build.Progress | None = None) -> dict:
     """Fine-tunes the published weights on `pairs` and saves them to `out`; returns how (for the manifest)."""
@@ -89,7 +112,6 @@ def train(pairs: list[tuple[str, str]], epochs: float, out: Path, *, seed: int =
     progress = progress or (lambda stage, done, total: None)
     steps = steps_for(len(pairs), epochs)
     torch.manual_seed(seed)
-    shuffle = random.Random(seed)
     verify_weights(model_dir())
     model = sentence_transformer(str(model_dir()))
     model.max_seq_length = MAX_TRAIN_TOKENS
@@ -97,13 +119,11 @@ def train(pairs: list[tuple[str, str]], epochs: float, out: Path, *, seed: int =
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: (step + 1) / warm if step < warm else max(0.0, (steps - step) / (steps - warm)))
-    order: list[int] = []
-    while len(order) < steps * BATCH:
-        order += shuffle.sample(range(len(pairs)), len(pairs))
     model.train()
-    for step in range(steps):
+    started = time.perf_counter()
+    for step, numbers in enumerate(batches(len(pairs), steps, seed)):
         progress("training", step, steps)
-        batch = [pairs[i] for i in order[step * BATCH : (step + 1) * BATCH]]
+        batch = [pairs[i] for i in numbers]
         titles, abstracts = (
             torch.nn.functional.normalize(model(model.preprocess(list(texts)))["sentence_embedding"], dim=-1)
             for texts in zip(*batch, strict=True))
@@ -116,9 +136,10 @@ def train(pairs: list[tuple[str, str]], epochs: float, out: Path, *, seed: int =
         schedule.step()
         optimizer.zero_grad()
     progress("training", steps, steps)
+    model.max_seq_length = MAX_TOKENS  # what the saved config says: the window `index` and queries use
     model.save(str(out))
     return {"base": MODEL_NAME, "base_sha256": WEIGHTS_SHA256, "pairs": len(pairs), "epochs": epochs,
-            "steps": steps, "seed": seed, "batch": BATCH, "lr": LR}
+            "steps": steps, "seed": seed, "batch": BATCH, "lr": LR, "seconds": round(time.perf_counter() - started)}
 
 
 def run(root: Path, *, epochs: float = EPOCHS, seed: int = 0, progress: build.Progress | None = None) -> Summary:
@@ -126,9 +147,12 @@ def run(root: Path, *, epochs: float = EPOCHS, seed: int = 0, progress: build.Pr
     import numpy as np
 
     progress = progress or (lambda stage, done, total: None)
-    if not epochs > 0:
-        raise UsageError(f"--epochs must be more than 0, not {epochs:g}")
+    if not (math.isfinite(epochs) and 0 < epochs <= MAX_EPOCHS):
+        raise UsageError(f"--epochs must be more than 0 and at most {MAX_EPOCHS}, not {epochs:g}")
+    if not 0 <= seed < 2**32:
+        raise UsageError(f"--seed must be from 0 to {2**32 - 1}, not {seed}")
     stages: dict[str, float] = {}
+    store.current(root)  # no index: say so before the lock makes a directory for it
     with store.locked(root):
         generation = store.current(root)
         pairs = title_pairs(generation)

@@ -120,8 +120,9 @@ def adapt(
 
     Opt-in and slow: on 2 CPU cores a training step of 32 talks takes ~2.6 s, and every passage is embedded again
     (the whole pyvideo corpus: ~9 min of training at half an epoch, ~5 min of embedding). Measured there, related
-    talks gain and query ranking does not (README, "Ranking quality"). Queries, `related` and later `index` runs then
-    use the adapted weights; `index --rebuild` returns to the published ones. Needs 64 or more talks with an abstract.
+    talks gain and query ranking does not (README, "Ranking quality"). Queries and later `index` runs then embed with
+    the adapted weights; `index --rebuild` returns to the published ones. It trains on talks with a title and an
+    abstract of 200+ characters, and needs their number x epochs to make 2 batches of 32 (128 talks at 0.5).
     """
     from . import adapt as adapting
     from . import store

