@@ -118,11 +118,12 @@ def adapt(
 ) -> None:
     """Fine-tune the encoder on this collection's titles and abstracts, and re-embed the index with it.
 
-    Opt-in and slow: on 2 CPU cores a training step of 32 talks takes ~2.6 s, and every passage is embedded again
-    (the whole pyvideo corpus: ~9 min of training at half an epoch, ~5 min of embedding). Measured there, related
-    talks gain and query ranking does not (README, "Ranking quality"). Queries and later `index` runs then embed with
-    the adapted weights; `index --rebuild` returns to the published ones. It trains on talks with a title and an
-    abstract of 200+ characters, and needs their number x epochs to make 2 batches of 32 (128 talks at 0.5).
+    Opt-in and slow: on 2 CPU cores a training step of 32 talks takes 2.6-5 s, and every passage is embedded again
+    (the whole pyvideo corpus at half an epoch: 230 steps, 10-20 min of training; 5 min of embedding in bf16, ~20 in
+    fp32). Measured there, related talks gain and query ranking does not (README, "Ranking quality"). Queries and
+    later `index` runs then embed with the adapted weights; `index --rebuild` returns to the published ones. It trains
+    on talks with a title and an abstract of 200+ characters, and needs their number x epochs to make 2 batches of 32
+    (128 talks at 0.5).
     """
     from . import adapt as adapting
     from . import store
