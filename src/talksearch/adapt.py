@@ -14,7 +14,7 @@ MAX_TRAIN_TOKENS word pieces a text, a fixed seed.
 The adapted weights go into a new generation beside every passage re-embedded with them exactly as `index`
 embeds (`build.embed_passages`, the index's precision); their SHA-256 goes into its manifest, which queries and
 later `index` runs check before loading them (related talks read the stored vectors only). Everything else is
-copied from the live generation; the swap is `index`'s (store.Writer): a failed or interrupted run leaves the index
+shared with the live generation (hard links); the swap is `index`'s (store.Writer): a failed or interrupted run leaves the index
 as it was.
 
 Measured on the whole pyvideo corpus with the development set (benchmarks/adapt.py; figures in the README):
@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import math
 import random
-import shutil
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from . import build, store
@@ -194,13 +192,11 @@ def run(root: Path, *, epochs: float = EPOCHS, seed: int = 0, progress: build.Pr
             progress("writing", 0, 1)
             for item in generation.path.iterdir():
                 if item.name not in REPLACED:
-                    (shutil.copytree if item.is_dir() else shutil.copy2)(item, writer.path / item.name)
+                    store.share(item, writer.path / item.name)
             writer.write_vectors(vectors)
             writer.write_document_vectors(build.document_means(len(titles), owner, vectors))
-            kept = {k: v for k, v in generation.manifest.items() if k not in ("format", "talksearch_version")}
-            writer.commit({**kept, "weights_sha256": sha256, "weights_check": embedder.check.__dict__,
-                           "precision": embedder.precision, "adapted": trained,
-                           "created": datetime.now(UTC).isoformat(timespec="seconds")})
+            writer.commit({**generation.manifest, "weights_sha256": sha256, "weights_check": embedder.check.__dict__,
+                           "precision": embedder.precision, "adapted": trained})
             progress("writing", 1, 1)
             stages["writing"] = time.perf_counter() - started
     return Summary(len(pairs), steps, epochs, seed, len(owner), sha256, stages)

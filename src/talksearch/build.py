@@ -190,7 +190,7 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
                          f"({old.weights.sha256[:12]}…)")
     with store.Writer(root) as writer:
         if old.weights.adapted:  # the adapted encoder goes on with the index it embeds
-            shutil.copytree(old.weights.directory, writer.path / store.ENCODER)
+            store.share(old.weights.directory, writer.path / store.ENCODER)
         passages, vectors, extracted, embedded = _passages(documents, old, embedder, progress, writer.path)
         progress("writing", 0, 1)
         counts = {"talks": len(talks), "notes": len(notes), "passages": len(passages.owner), "files": files,
@@ -217,7 +217,6 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
             "weights_check": check.__dict__,
             "precision": getattr(embedder, "precision", None),
             "counts": counts,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             **({"adapted": old.weights.adapted} if old.weights.adapted else {}),
         })
     return counts["passages"], embedded

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -155,9 +155,10 @@ def sentence_transformer(directory: str):
     return SentenceTransformer(directory, device="cpu", local_files_only=True)
 
 
-@cache
+@lru_cache(maxsize=2)
 def _load_model(directory: str):
-    """One loaded model per process, shared by every embedder on the same (verified) files."""
+    """One loaded model per directory, shared by every embedder on the same (verified) files; the published weights
+    and one adapted set at most, so that a long-lived process that adapts again and again does not keep them all."""
     model = sentence_transformer(directory)
     model.max_seq_length = MAX_TOKENS
     return model

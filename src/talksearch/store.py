@@ -35,6 +35,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -373,7 +374,8 @@ class Writer:
         np.save(self.path / DOCUMENT_VECTORS, vectors)
 
     def commit(self, manifest: dict) -> Path:
-        manifest = {"format": INDEX_FORMAT, "talksearch_version": __version__, **manifest}
+        manifest = {**manifest, "format": INDEX_FORMAT, "talksearch_version": __version__,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds")}
         _write_atomic(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
         for path in self.path.rglob("*"):  # on disk before CURRENT can point at them, even after a power cut
             if path.is_file():
@@ -386,6 +388,23 @@ class Writer:
         _fsync_dir(self.root)
         remove_stale(self.root)
         return final
+
+
+def share(source: Path, target: Path) -> None:
+    """`target` gets `source` (a file, or a folder and everything in it) by hard links where the file system allows,
+    copies where not. Only for a committed generation's files, which nothing writes again: two generations then
+    share them instead of holding them twice."""
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=_link)
+    else:
+        _link(source, target)
+
+
+def _link(source, target) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copy2(source, target)
 
 
 def remove_stale(root: Path) -> None:
