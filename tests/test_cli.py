@@ -336,3 +336,10 @@ def test_escape_sequences_in_notes_are_shown_as_text(tmp_path, embedder):
     out = invoke("query", "clear the screen", "--index-dir", root).stdout
     assert "\x1b" not in out
     assert "\\x1b[31mRed talk\\x1b[0m" in out and "<script>alert(1)</script>" in out
+
+
+@pytest.mark.parametrize("command", [c.name or c.callback.__name__ for c in app.registered_commands])
+def test_help_names_the_default_index_directory(command):
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Index directory [default: ./indexes]." in result.output  # not eaten as rich markup

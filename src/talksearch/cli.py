@@ -28,7 +28,7 @@ app = typer.Typer(
 
 IndexDir = Annotated[
     Optional[Path],
-    typer.Option("--index-dir", envvar="TALKSEARCH_INDEX", help="Index directory [default: ./indexes]."),
+    typer.Option("--index-dir", envvar="TALKSEARCH_INDEX", help=r"Index directory \[default: ./indexes]."),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (schema in the README).")]
 K = Annotated[int, typer.Option("-k", min=1, help="How many results.")]
