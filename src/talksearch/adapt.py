@@ -14,8 +14,8 @@ MAX_TRAIN_TOKENS word pieces a text, a fixed seed.
 The adapted weights go into a new generation beside every passage re-embedded with them exactly as `index`
 embeds (`build.embed_passages`, the index's precision); their SHA-256 goes into its manifest, which queries and
 later `index` runs check before loading them (related talks read the stored vectors only). Everything else is
-shared with the live generation (hard links); the swap is `index`'s (store.Writer): a failed or interrupted run leaves the index
-as it was.
+the live generation's files, hard-linked (store.share); the swap is `index`'s (store.Writer): a failed or
+interrupted run leaves the index as it was.
 
 Measured on the whole pyvideo corpus with the development set (benchmarks/adapt.py; figures in the README):
 related talks gain, query ranking does not.
