@@ -1,0 +1,97 @@
+"""A query-adaptive lexical weight in the hybrid blend, against the shipped blend, in one run.
+
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/blend.py --index /tmp/ixfull \
+        [--example "running slow jobs outside the web request"]
+
+The shipped blend divides BM25 by the query's best document's score, so the best lexical match always adds the
+full lexical share, whether it matches the query's rare words or only its common ones ("web", "request"). The
+variants scale that share with how much of the query the lexical side can answer:
+
+- theoretical maximum: BM25 divided by the query's largest possible score, the sum over its terms of
+  idf * (k1 + 1) (BM25's term-frequency part tends to k1 + 1), at lexical weights 0.35 (the shipped share) to 1.0;
+- confidence: the shipped blend with its lexical share scaled by (best score / that maximum / 0.6) ** gamma
+  (0.6: about where a title match lands), gamma 0.5 and 1.
+
+Each row is `eval.py`'s hybrid nDCG@10 on the development set (talks), per kind, and the paired difference against
+the shipped row over queries (+- 2 standard errors), then the example query's top 10 talk titles. With 20 queries,
+differences under ~0.02 are noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from ablations import _paired
+from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, load
+
+import talksearch.kb as kbmod
+from talksearch.lexical import tokenize
+from talksearch.search import Filters, Searcher
+
+K1 = 1.5  # bm25s' default, which lexical.build keeps
+TITLE_MATCH = 0.6  # share of the maximum a best document typically reaches
+
+
+def variants(searcher: Searcher) -> dict:
+    """name -> blend(cosine, bm25, weight, penalty, largest) replacement (None: as shipped)."""
+
+    def theoretical(share):
+        return lambda cosine, bm25, weight, penalty, largest: (
+            weight * cosine + share * bm25 / largest - penalty * searcher._foreign)
+
+    def confidence(gamma):
+        def blend(cosine, bm25, weight, penalty, largest):
+            top = float(bm25.max()) if bm25.size and bm25.max() > 0 else 1.0
+            scale = (min(1.0, top / largest) / TITLE_MATCH) ** gamma
+            return weight * cosine + (1 - weight) * scale * bm25 / top - penalty * searcher._foreign
+        return blend
+
+    return {"shipped: BM25 / the best document's": None,
+            **{f"BM25 / the query's maximum, lexical weight {share}": theoretical(share) for share in (0.35, 0.5, 0.7, 1.0)},
+            **{f"shipped, lexical share × confidence ** {gamma}": confidence(gamma) for gamma in (0.5, 1.0)}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", required=True, type=Path)
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    parser.add_argument("--example", default="running slow jobs outside the web request")
+    args = parser.parse_args()
+    dev = load(args.eval_dir)
+    with kbmod.open(args.index) as kb:
+        searcher = kb.searcher
+        index = searcher.bm25
+        frequency = np.diff(np.asarray(index.indptr))
+        idf = np.log(1 + (index.num_docs - frequency + 0.5) / (frequency + 0.5))  # bm25s' (Lucene's) idf
+        largest = {"query": 1.0}
+        lexical_scores = searcher.lexical_scores
+
+        def remembering(query, keep):  # the blend sees scores only: note the query's largest possible score
+            columns = [index.vocab.get(term) for term in tokenize(query, index.stopwords)]
+            largest["query"] = sum(idf[c] * (K1 + 1) for c in columns if c is not None) or 1.0
+            return lexical_scores(query, keep)
+
+        searcher.lexical_scores = remembering
+        print("| hybrid blend | nDCG@10 | " + " | ".join(KINDS) + " | Δ ± 2 SE |\n" + "|---" * (3 + len(KINDS)) + "|")
+        shipped, examples = None, {}
+        for name, blend in variants(searcher).items():
+            searcher.__dict__.pop("blend", None)
+            if blend:
+                searcher.blend = lambda cosine, bm25, *, weight, penalty=0.0, blend=blend: blend(
+                    cosine, bm25, weight, penalty, largest["query"])
+            hybrid = evaluate_mode(kb, dev, "hybrid")
+            shipped = shipped or hybrid["per_query"][NDCG]
+            kinds = " | ".join(f"{hybrid['per_kind'][k]:.3f}" for k in KINDS)
+            print(f"| {name} | {hybrid['overall'][NDCG]:.3f} | {kinds} | {_paired(hybrid['per_query'][NDCG], shipped)} |",
+                  flush=True)
+            examples[name] = [hit.title for hit in kb.query(args.example, k=10, filters=Filters(kind="talk"))]
+        searcher.__dict__.pop("blend", None)
+        print(f"\nTop 10 for {args.example!r}:")
+        for name, titles in examples.items():
+            print(f"- {name}: " + "; ".join(titles))
+
+
+if __name__ == "__main__":
+    main()
