@@ -7,10 +7,11 @@ The shipped blend divides BM25 by the query's best document's score, so the best
 full lexical share, whether it matches the query's rare words or only its common ones ("web", "request"). The
 variants scale that share with how much of the query the lexical side can answer:
 
-- theoretical maximum: BM25 divided by the query's largest possible score, the sum over its terms of
-  idf * (k1 + 1) (BM25's term-frequency part tends to k1 + 1), at lexical weights 0.35 (the shipped share) to 1.0;
+- theoretical maximum: BM25 divided by the query's largest possible score, the sum of its terms' idf (bm25s'
+  Lucene scoring, which the index uses: a term's score is idf * tf / (tf + k1 * length norm), which tends to idf),
+  at lexical weights 0.35 (the shipped share) to 1.0;
 - confidence: the shipped blend with its lexical share scaled by (best score / that maximum / 0.6) ** gamma
-  (0.6: about where a title match lands), gamma 0.5 and 1.
+  (0.6: near the median ratio on the development queries), gamma 0.5 and 1.
 
 Each row is `eval.py`'s hybrid nDCG@10 on the development set (talks), per kind, and the paired difference against
 the shipped row over queries (+- 2 standard errors), then the example query's top 10 talk titles. With 20 queries,
@@ -20,6 +21,7 @@ differences under ~0.02 are noise.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,6 @@ import talksearch.kb as kbmod
 from talksearch.lexical import tokenize
 from talksearch.search import Filters, Searcher
 
-K1 = 1.5  # bm25s' default, which lexical.build keeps
 TITLE_MATCH = 0.6  # share of the maximum a best document typically reaches
 
 
@@ -63,6 +64,8 @@ def main() -> None:
     with kbmod.open(args.index) as kb:
         searcher = kb.searcher
         index = searcher.bm25
+        params = json.loads((kb.generation.lexical / "params.index.json").read_text())
+        assert params["method"] == params["idf_method"] == "lucene", params  # the ceiling below is Lucene's
         frequency = np.diff(np.asarray(index.indptr))
         idf = np.log(1 + (index.num_docs - frequency + 0.5) / (frequency + 0.5))  # bm25s' (Lucene's) idf
         largest = {"query": 1.0}
@@ -70,7 +73,7 @@ def main() -> None:
 
         def remembering(query, keep):  # the blend sees scores only: note the query's largest possible score
             columns = [index.vocab.get(term) for term in tokenize(query, index.stopwords)]
-            largest["query"] = sum(idf[c] * (K1 + 1) for c in columns if c is not None) or 1.0
+            largest["query"] = sum(idf[c] for c in columns if c is not None) or 1.0
             return lexical_scores(query, keep)
 
         searcher.lexical_scores = remembering

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
 import signal
@@ -194,3 +195,26 @@ def test_the_gazetteer_reads_back_its_sources_as_written(tmp_path):
     assert list(spilled) == sources
     assert list(spilled) == sources  # iterated again, as Gazetteer.build does
     assert list(spilled.mentions()) == mentions
+
+
+def test_sharing_a_generation_links_its_files_and_never_copies_over_one(tmp_path):
+    source = tmp_path / "gen" / "lexical"
+    source.mkdir(parents=True)
+    (source / "vocab.txt").write_text("celery\n")
+    store.share(source.parent, tmp_path / "next")
+    assert (tmp_path / "next" / "lexical" / "vocab.txt").samefile(source / "vocab.txt")
+    (tmp_path / "other").write_text("new")
+    with pytest.raises(FileExistsError):
+        store.share(tmp_path / "other", tmp_path / "next" / "lexical" / "vocab.txt")
+    assert (source / "vocab.txt").read_text() == "celery\n"  # the shared file is left as it was
+
+
+def test_a_carried_manifest_keeps_the_version_that_read_its_records(tmp_path):
+    root = tmp_path / "index"
+    with store.Writer(root) as writer:
+        carried = writer.commit({"talksearch_version": "0.0.1", "created": "2020-01-01T00:00:00+00:00"})
+    with store.Writer(root) as writer:
+        fresh = writer.commit({})
+    old, new = (json.loads((path / store.MANIFEST).read_text()) for path in (carried, fresh))
+    assert (old["talksearch_version"], new["talksearch_version"]) == ("0.0.1", store.__version__)
+    assert old["format"] == new["format"] == store.INDEX_FORMAT and old["created"] > "2020-01-01T00:00:00+00:00"

@@ -157,8 +157,8 @@ def sentence_transformer(directory: str):
 
 @lru_cache(maxsize=2)
 def _load_model(directory: str):
-    """One loaded model per directory, shared by every embedder on the same (verified) files; the published weights
-    and one adapted set at most, so that a long-lived process that adapts again and again does not keep them all."""
+    """A loaded model shared by the embedders made on the same (verified) files; only the two directories used last
+    are kept, so that a long-lived process that adapts again and again does not hold every model it trained."""
     model = sentence_transformer(directory)
     model.max_seq_length = MAX_TOKENS
     return model
@@ -182,8 +182,8 @@ class SentenceTransformerEmbedder:
     def tokenizer(self) -> Tokenizer:
         return Tokenizer(self.directory)
 
-    @property
-    def _model(self):
+    @cached_property
+    def _model(self):  # held by the embedder: the files it verified, never reloaded behind its back
         return _load_model(str(self.directory))
 
     def embed(self, texts: list[str]) -> np.ndarray:

@@ -28,6 +28,7 @@ just before the swap finish undisturbed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -374,7 +375,8 @@ class Writer:
         np.save(self.path / DOCUMENT_VECTORS, vectors)
 
     def commit(self, manifest: dict) -> Path:
-        manifest = {**manifest, "format": INDEX_FORMAT, "talksearch_version": __version__,
+        # a manifest carried over (adapt) keeps the version that read its records: refreshes trust what it skipped
+        manifest = {"format": INDEX_FORMAT, "talksearch_version": __version__, **manifest,
                     "created": datetime.now(UTC).isoformat(timespec="seconds")}
         _write_atomic(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
         for path in self.path.rglob("*"):  # on disk before CURRENT can point at them, even after a power cut
@@ -403,7 +405,9 @@ def share(source: Path, target: Path) -> None:
 def _link(source, target) -> None:
     try:
         os.link(source, target)
-    except OSError:  # another file system, or one without hard links
+    except OSError as exc:  # a file system without hard links, or at its limit of links per file
+        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EOPNOTSUPP, errno.EMLINK):
+            raise  # an existing target above all: never copy over it
         shutil.copy2(source, target)
 
 
@@ -430,7 +434,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _fsync_file(path: Path) -> None:
-    with open(path, "rb+") as fh:
+    with open(path, "rb") as fh:  # read-only: a hard-linked file may belong to a generation someone else wrote
         os.fsync(fh.fileno())
 
 
