@@ -220,3 +220,27 @@ def test_a_carried_manifest_keeps_the_version_that_read_its_records(tmp_path):
     old, new = (json.loads((path / store.MANIFEST).read_text()) for path in (carried, fresh))
     assert (old["talksearch_version"], new["talksearch_version"]) == ("0.0.1", store.__version__)
     assert old["format"] == new["format"] == store.INDEX_FORMAT and old["created"] > "2020-01-01T00:00:00+00:00"
+
+
+def test_a_writer_never_writes_through_a_shared_file(tmp_path):
+    import numpy as np
+
+    root = tmp_path / "index"
+    with store.Writer(root) as writer:
+        writer.database().close()
+        writer.write_document_vectors(np.ones((2, 3), dtype=np.float32))
+        with store.RecordsWriter(writer.path / store.PASSAGE_TEXTS) as out:
+            out.append("Celery retries")
+        live = writer.commit({})
+    before = {p: p.read_bytes() for p in live.rglob("*") if p.is_file()}
+    with store.Writer(root) as writer:
+        for item in live.iterdir():
+            store.share(item, writer.path / item.name)
+        con = writer.database()
+        con.execute("insert into skipped values ('notes/empty.md', 'no text')")
+        con.close()
+        writer.write_document_vectors(np.zeros((2, 3), dtype=np.float32))
+        with store.RecordsWriter(writer.path / store.PASSAGE_TEXTS) as out:
+            out.append("RQ")
+        writer.commit({})
+    assert {p: p.read_bytes() for p in live.rglob("*") if p.is_file()} == before

@@ -225,7 +225,7 @@ class RecordsWriter:
 
         self.stem = stem
         self._offsets = array("q", [0])  # one buffer, not an int object per record
-        self._fh = open(_data(stem), "wb")
+        self._fh = open(_unshared(_data(stem)), "wb")
 
     def __enter__(self) -> RecordsWriter:
         return self
@@ -234,7 +234,7 @@ class RecordsWriter:
         import numpy as np
 
         self._fh.close()
-        np.save(_offsets(self.stem), np.frombuffer(self._offsets, dtype=np.int64))
+        np.save(_unshared(_offsets(self.stem)), np.frombuffer(self._offsets, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -355,6 +355,10 @@ class Writer:
         import duckdb
 
         new = not (self.path / DATABASE).exists()
+        if not new and (self.path / DATABASE).stat().st_nlink > 1:  # shared with a committed generation: copy it
+            private = self.path / f"{DATABASE}.copy"
+            shutil.copy2(self.path / DATABASE, private)
+            os.replace(private, self.path / DATABASE)
         con = duckdb.connect(str(self.path / DATABASE))
         if new:
             con.execute(SCHEMA)
@@ -367,12 +371,12 @@ class Writer:
         from . import ann
 
         index = ann.build(vectors) if len(vectors) else faiss.IndexFlatIP(vectors.shape[1])
-        faiss.write_index(index, str(self.path / VECTORS))
+        faiss.write_index(index, str(_unshared(self.path / VECTORS)))
 
     def write_document_vectors(self, vectors: np.ndarray) -> None:
         import numpy as np
 
-        np.save(self.path / DOCUMENT_VECTORS, vectors)
+        np.save(_unshared(self.path / DOCUMENT_VECTORS), vectors)
 
     def commit(self, manifest: dict) -> Path:
         # a manifest carried over (adapt) keeps the version that read its records: refreshes trust what it skipped
@@ -400,6 +404,14 @@ def share(source: Path, target: Path) -> None:
         shutil.copytree(source, target, copy_function=_link)
     else:
         _link(source, target)
+
+
+def _unshared(path: Path) -> Path:
+    """`path`, first unlinked if it is a hard link `share` made: what is written there is a new file, never written
+    through into a committed generation."""
+    if path.is_file() and path.stat().st_nlink > 1:
+        path.unlink()
+    return path
 
 
 def _link(source, target) -> None:
