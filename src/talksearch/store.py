@@ -354,12 +354,9 @@ class Writer:
         step: DuckDB frees the rows written through a connection when it closes, not when they are on disk."""
         import duckdb
 
-        new = not (self.path / DATABASE).exists()
-        if not new and (self.path / DATABASE).stat().st_nlink > 1:  # shared with a committed generation: copy it
-            private = self.path / f"{DATABASE}.copy"
-            shutil.copy2(self.path / DATABASE, private)
-            os.replace(private, self.path / DATABASE)
-        con = duckdb.connect(str(self.path / DATABASE))
+        path = self.path / DATABASE
+        new = not path.exists()
+        con = duckdb.connect(str(_unshared(path, keep=True)))
         if new:
             con.execute(SCHEMA)
         return con
@@ -406,11 +403,17 @@ def share(source: Path, target: Path) -> None:
         _link(source, target)
 
 
-def _unshared(path: Path) -> Path:
-    """`path`, first unlinked if it is a hard link `share` made: what is written there is a new file, never written
-    through into a committed generation."""
+def _unshared(path: Path, *, keep: bool = False) -> Path:
+    """`path`, made this generation's own if it is a hard link `share` made: unlinked (the caller writes a new file),
+    or with `keep` replaced by a private copy (the caller writes into it). Never written through into a committed
+    generation."""
     if path.is_file() and path.stat().st_nlink > 1:
-        path.unlink()
+        if keep:
+            private = path.with_name(path.name + ".copy")
+            shutil.copy2(path, private)
+            os.replace(private, path)
+        else:
+            path.unlink()
     return path
 
 
