@@ -31,7 +31,7 @@ from ablations import _paired, _related_by
 from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load
 
 import talksearch.kb as kbmod
-from talksearch import adapt, store
+from talksearch import adapt, embed, store
 from talksearch.search import MODES, RELATED_DENSE_WEIGHT
 
 RELATED_WEIGHTS = (RELATED_DENSE_WEIGHT, 0.85, 1.0)
@@ -50,15 +50,25 @@ def scores(root: Path, dev) -> dict:
     return out
 
 
+def _same_passages(source: store.Generation, kept: store.Generation) -> bool:
+    """Whether two generations hold the same passages, in the same order (an adapted copy of `source` does)."""
+    def digest(generation: store.Generation) -> str:
+        return embed.sha256_file(store._data(generation.path / store.PASSAGE_TEXTS))
+
+    return digest(source) == digest(kept)
+
+
 def adapted_copy(index: Path, copy: Path, epochs: float, seed: int) -> dict:
     """`copy` holding `index`'s live generation adapted by `adapt.run`; returns how it was trained (and timed)."""
+    source = store.current(index)
     if (copy / store.CURRENT).is_file():
-        trained = store.current(copy).manifest.get("adapted") or {}
-        if (trained.get("epochs"), trained.get("seed")) == (epochs, seed):
+        kept = store.current(copy)
+        trained = kept.manifest.get("adapted") or {}
+        if (trained.get("epochs"), trained.get("seed")) == (epochs, seed) and _same_passages(source, kept):
             print(f"reusing {copy}: {trained}", flush=True)
             return trained
-        raise SystemExit(f"{copy}/ holds another index; give an empty or new --copy directory")
-    source = store.current(index)
+        raise SystemExit(f"{copy}/ holds another index, or another training of this one; "
+                         "give an empty or new --copy directory")
     copy.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source.path, copy / source.path.name)
     (copy / store.CURRENT).write_text(source.path.name + "\n")
