@@ -21,9 +21,10 @@ embedded in bf16 where the CPU has it, as `index` does; `--cache` keeps the vect
 passage rows they cover).
 
 Prints both encoders' passages a second on the same 512 candidate passages (each as `index` would run it: the
-shipped embedder at its default precision), then nDCG@10 of hybrid (shipped blend), rrf and dense, per kind, and
-related talks (shipped weight), for both encoders, with paired differences (queries; related seeds averaged per
-query first; +- 2 standard errors).
+shipped embedder at its default precision), then nDCG@10 of hybrid (shipped blend), rrf and dense, per kind, the
+hybrid blend at cosine shares 0.5, 0.65 (shipped) and 0.8, and related talks at 0.7 (shipped), 0.85 and 1.0 (the
+cosine alone): the shipped shares were chosen for MiniLM's cosines. Both encoders, with paired differences
+(queries; related seeds averaged per query first; +- 2 standard errors).
 """
 
 from __future__ import annotations
@@ -33,16 +34,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ablations import _paired
+from ablations import _paired, _related_by
 from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, related_seeds
 
 import talksearch.kb as kbmod
 from talksearch.embed import SentenceTransformerEmbedder, cpu_has_bf16, sentence_transformer, sha256_file
 from talksearch.errors import ModelError
-from talksearch.search import Filters
+from talksearch.search import DENSE_WEIGHT, RELATED_DENSE_WEIGHT, Filters
 
 MODES = ("hybrid", "rrf", "dense")
 MAX_TOKENS = 256  # the same window as the shipped encoder's
+HYBRID_WEIGHTS = (0.5, DENSE_WEIGHT, 0.8)  # cosine shares of the hybrid blend (shipped: DENSE_WEIGHT)
+RELATED_WEIGHTS = (RELATED_DENSE_WEIGHT, 0.85, 1.0)  # and of related talks' (1.0: the cosine alone)
 TIMED = 512  # candidate passages embedded by both encoders, for their speeds
 
 
@@ -122,8 +125,21 @@ def speeds(searcher, rows: np.ndarray, encoder: OtherEncoder) -> str:
 
 
 def scores(kb, dev) -> dict:
+    """Every mode's evaluation, hybrid at HYBRID_WEIGHTS and related talks at RELATED_WEIGHTS of the cosine: the
+    shipped weights were chosen for MiniLM's cosines, another encoder's may want others."""
+    searcher = kb.searcher
     out = {mode: evaluate_mode(kb, dev, mode) for mode in MODES}
-    out["related"] = evaluate_related(kb, dev, kb.searcher.talk_ids.__contains__)
+    blend = searcher.blend
+    for share in HYBRID_WEIGHTS:
+        searcher.blend = lambda cosine, bm25, *, weight, penalty=0.0, share=share: blend(
+            cosine, bm25, weight=share, penalty=penalty)
+        out[f"hybrid {share}"] = evaluate_mode(kb, dev, "hybrid")
+    del searcher.blend
+    documents = np.asarray(searcher.document_vectors)
+    for share in RELATED_WEIGHTS:
+        searcher.related = _related_by(searcher, lambda pos: documents @ documents[pos], share)
+        out[f"related {share}"] = evaluate_related(kb, dev, searcher.talk_ids.__contains__)
+    del searcher.related
     return out
 
 
@@ -146,18 +162,20 @@ def main() -> None:
         print(speeds(kb.searcher, rows, encoder), flush=True)
         use_other(kb.searcher, rows, vectors, encoder)
         other = scores(kb, dev)
-    header = ["encoder", *MODES, *(f"hybrid {kind}" for kind in KINDS), "related"]
+    weights = [f"hybrid {w}" for w in HYBRID_WEIGHTS] + [f"related {w}" for w in RELATED_WEIGHTS]
+    header = ["encoder", *MODES, *(f"hybrid {kind}" for kind in KINDS), *weights]
     print("| " + " | ".join(header) + " |\n" + "|---" * len(header) + "|")
     for name, result in (("all-MiniLM-L6-v2 (shipped)", shipped), (args.model.name + " on the candidates", other)):
         cells = [f"{result[mode]['overall'][NDCG]:.3f}" for mode in MODES]
         cells += [f"{result['hybrid']['per_kind'][kind]:.3f}" for kind in KINDS]
-        print(f"| {name} | " + " | ".join(cells) + f" | {result['related']['ndcg']:.3f} |")
-    print()
-    for mode in MODES:
+        cells += [f"{result[w]['overall'][NDCG]:.3f}" for w in weights if w.startswith("hybrid")]
+        cells += [f"{result[w]['ndcg']:.3f}" for w in weights if w.startswith("related")]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print("\nother - shipped encoder, mean over queries +- 2 SE (a query's related seeds averaged first):")
+    for mode in (*MODES, *(w for w in weights if w.startswith("hybrid"))):
         print(f"{mode}: {_paired(other[mode]['per_query'][NDCG], shipped[mode]['per_query'][NDCG])}")
-    print("related: " + _paired(other["related"]["per_seed"], shipped["related"]["per_seed"],
-                                cluster=lambda key: key.split()[0]))
-
+    for w in (w for w in weights if w.startswith("related")):
+        print(f"{w}: " + _paired(other[w]["per_seed"], shipped[w]["per_seed"], cluster=lambda key: key.split()[0]))
 
 if __name__ == "__main__":
     main()
