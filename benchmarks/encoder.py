@@ -38,12 +38,12 @@ from ablations import _paired, _related_by
 from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, related_seeds
 
 import talksearch.kb as kbmod
-from talksearch.embed import SentenceTransformerEmbedder, cpu_has_bf16, sentence_transformer, sha256_file
+from talksearch.build import document_means
+from talksearch.embed import MAX_TOKENS, SentenceTransformerEmbedder, cpu_has_bf16, sentence_transformer, sha256_file
 from talksearch.errors import ModelError
-from talksearch.search import DENSE_WEIGHT, RELATED_DENSE_WEIGHT, Filters
+from talksearch.search import DENSE_WEIGHT, RELATED_DENSE_WEIGHT, Filters, _ranked
 
 MODES = ("hybrid", "rrf", "dense")
-MAX_TOKENS = 256  # the same window as the shipped encoder's
 HYBRID_WEIGHTS = (0.5, DENSE_WEIGHT, 0.8)  # cosine shares of the hybrid blend (shipped: DENSE_WEIGHT)
 RELATED_WEIGHTS = (RELATED_DENSE_WEIGHT, 0.85, 1.0)  # and of related talks' (1.0: the cosine alone)
 TIMED = 512  # candidate passages embedded by both encoders, for their speeds
@@ -57,7 +57,7 @@ class OtherEncoder:
         if found != sha256:
             raise ModelError(f"{directory}/model.safetensors: SHA-256 {found}, expected {sha256}")
         self.model = sentence_transformer(str(directory))
-        self.model.max_seq_length = MAX_TOKENS
+        self.model.max_seq_length = MAX_TOKENS  # the shipped encoder's window
         self.bf16 = cpu_has_bf16()
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -82,7 +82,8 @@ def candidates(kb, dev, depth: int) -> tuple[set[int], list[int]]:
                     if talk_id in searcher.position})
     for pos in seeds:
         found.update(searcher.related(pos, searcher.seed_text(pos)).positions[:depth])
-        found.update(np.argsort(-(documents @ documents[pos]))[: depth + 1].tolist())
+        cosine = documents @ documents[pos]
+        found.update(_ranked(cosine, cosine, None, depth + 1).positions)
     return found | set(seeds), seeds
 
 
@@ -105,9 +106,7 @@ def use_other(searcher, rows: np.ndarray, vectors: np.ndarray, encoder: OtherEnc
     """Swap the other encoder's vectors and query encoder into `searcher` (passages outside `rows` get zeros)."""
     passages = np.zeros((len(searcher._passage_doc), vectors.shape[1]), dtype=np.float32)
     passages[rows] = vectors
-    documents = np.zeros((searcher.size, vectors.shape[1]), dtype=np.float32)
-    np.add.at(documents, searcher._passage_doc[rows], vectors)
-    documents /= np.linalg.norm(documents, axis=1, keepdims=True).clip(min=1e-12)
+    documents = document_means(searcher.size, searcher._passage_doc[rows], vectors)
     searcher.__dict__.update(_stored=passages, document_vectors=documents, embedder=encoder)
 
 
