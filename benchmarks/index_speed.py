@@ -1,6 +1,7 @@
-"""Index speed: a full `talksearch index` run, then a refresh with nothing changed, each in a new process.
+"""Index speed: a full `talksearch index` run, then refreshes (nothing changed; one note added), each in a new process.
 
     .venv/bin/python benchmarks/index_speed.py /tmp/pyvideo/pyvideo-data data/ [--index-dir DIR]
+    .venv/bin/python benchmarks/index_speed.py --refresh /tmp/ixfull
 
 - Full run: every PATH indexed into an empty index directory (a temporary one unless `--index-dir`), as
   `talksearch index PATH...` does it. Reported: wall seconds, peak RSS (the largest of the process and its
@@ -9,8 +10,10 @@
   run interleaved in the same worker processes; `index` divides their wall time by the workers' CPU seconds
   in each (`senter` against `ner` and the extractor). Entity and keyphrase extraction is `entities` +
   `facets`, on its own line; everything else that is not the encoder is the line after it.
-- Refresh: `talksearch index` again on the same sources, nothing changed: wall seconds and the ratio to the
-  full run.
+- Refreshes: `talksearch index` again on the same sources, nothing changed; then a one-note folder added
+  (the whole generation is rewritten around it): wall seconds, the ratio to the full run, and each one's own
+  peak RSS. `--refresh DIR` skips the full run and measures the refreshes on a copy of the index in DIR
+  (it re-reads DIR's sources, which must still be where they were indexed from).
 
 Targets (issue "Speed and scale"): full run <= 7 minutes wall and under 3 GB peak RSS; everything but the
 encoder and entity extraction <= 15% of it; entity and keyphrase extraction <= 3 minutes; refresh <= 5% of the
@@ -21,8 +24,9 @@ Run it on an idle machine: the encoder's threads slow down many times over when 
 from __future__ import annotations
 
 import argparse
+import os
 import re
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,15 +38,21 @@ _STAGE = re.compile(r"(\w+) ([\d.]+) s")
 
 
 def timed(argv: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (MB, the largest of the process and its children) and stdout of one run."""
+    """Wall seconds, peak RSS (MB, the largest of the process and its worker processes) and stdout of one run."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {err.strip()}")
-    # reaped by communicate(): the high-water mark of it and its workers is in RUSAGE_CHILDREN
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, out
+    with tempfile.TemporaryFile(mode="w+") as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
+        out = proc.stdout.read()
+        # wait4 gives this run's own usage: its peak and its reaped workers' (RUSAGE_CHILDREN would also hold
+        # every earlier run's)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.stdout.close()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(argv)} failed: {err.read().strip()}")
+    return seconds, usage.ru_maxrss // 1024, out
 
 
 def stages(out: str) -> dict[str, float]:
@@ -50,30 +60,56 @@ def stages(out: str) -> dict[str, float]:
     return {name: float(value) for name, value in _STAGE.findall(line)}
 
 
+NOTE = "# Celery at scale\n\n- retries with exponential backoff\n- [ ] try acks_late\n"
+
+
+def refreshes(root: Path, scratch: Path) -> list[tuple[str, float, int, str]]:
+    """A refresh with nothing changed, then one with a new note: (what, wall s, peak RSS MB, stdout) each."""
+    runs = [("refresh, nothing changed", *timed([TALKSEARCH, "index", "--index-dir", str(root)]))]
+    notes = scratch / "notes"
+    notes.mkdir()
+    (notes / "celery.md").write_text(NOTE)
+    runs.append(("refresh, one note added", *timed([TALKSEARCH, "index", str(notes), "--index-dir", str(root)])))
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="+")
+    parser.add_argument("paths", nargs="*")
     parser.add_argument("--index-dir", type=Path)
+    parser.add_argument("--refresh", type=Path, metavar="DIR",
+                        help="no full run: measure the refreshes on a copy of the index in DIR")
     args = parser.parse_args()
+    if bool(args.paths) == bool(args.refresh):
+        parser.error("give the sources to index, or --refresh DIR")
     with tempfile.TemporaryDirectory(prefix="talksearch-index-speed-") as scratch:
         root = args.index_dir or Path(scratch) / "index"
         if (root / "CURRENT").exists():
             raise SystemExit(f"{root}: holds an index already; give an empty --index-dir")
-        full, rss, out = timed([TALKSEARCH, "index", *args.paths, "--index-dir", str(root)])
-        print(out.strip().splitlines()[0])
-        spent = stages(out)
-        refresh, _, again = timed([TALKSEARCH, "index", "--index-dir", str(root)])
-    print(f"\n| run | wall s | share |\n|---|---|---|\n| full | {full:.1f} | 100% |")
-    for name, seconds in spent.items():
-        print(f"| · {name} | {seconds:.1f} | {seconds / full:.1%} |")
-    extraction = spent.get("entities", 0.0) + spent.get("facets", 0.0)
-    other = full - spent.get("embedding", 0.0) - extraction
-    print(f"| entity and keyphrase extraction (`entities` + `facets`; goal <= 180 s) | {extraction:.1f} | "
-          f"{extraction / full:.1%} |")
-    print(f"| not the encoder nor extraction (start-up, reading, splitting, writing; goal <= 15%) | {other:.1f} | "
-          f"{other / full:.1%} |")
-    print(f"| refresh, nothing changed | {refresh:.1f} | {refresh / full:.1%} of the full run |")
-    print(f"\npeak RSS {rss} MB; refresh: {again.strip().splitlines()[0]}")
+        if args.refresh:
+            shutil.copytree(args.refresh, root, symlinks=True, dirs_exist_ok=True)
+            full, rss, spent = None, None, {}
+        else:
+            full, rss, out = timed([TALKSEARCH, "index", *args.paths, "--index-dir", str(root)])
+            print(out.strip().splitlines()[0])
+            spent = stages(out)
+        runs = refreshes(root, Path(scratch))
+    print("\n| run | wall s | share | peak RSS MB |\n|---|---|---|---|")
+    if full is not None:
+        print(f"| full | {full:.1f} | 100% | {rss} |")
+        for name, seconds in spent.items():
+            print(f"| · {name} | {seconds:.1f} | {seconds / full:.1%} | |")
+        extraction = spent.get("entities", 0.0) + spent.get("facets", 0.0)
+        other = full - spent.get("embedding", 0.0) - extraction
+        print(f"| entity and keyphrase extraction (`entities` + `facets`; goal <= 180 s) | {extraction:.1f} | "
+              f"{extraction / full:.1%} | |")
+        print(f"| not the encoder nor extraction (start-up, reading, splitting, writing; goal <= 15%) | {other:.1f} | "
+              f"{other / full:.1%} | |")
+    for what, seconds, peak, _ in runs:
+        share = f"{seconds / full:.1%} of the full run" if full is not None else ""
+        print(f"| {what} | {seconds:.1f} | {share} | {peak} |")
+    for what, _, _, out in runs:
+        print(f"\n{what}: " + "\n".join(out.strip().splitlines()[:2]))
 
 
 if __name__ == "__main__":
