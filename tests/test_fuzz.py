@@ -12,6 +12,7 @@ import codecs
 import dataclasses
 import json
 import os
+import re
 import sys
 import tempfile
 import unicodedata
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 
 from talksearch import cli
 from talksearch.errors import InputError
+from talksearch.normalize import fold
 from talksearch.readers import detect_format, read_path
 from talksearch.records import Format
 
@@ -345,6 +347,16 @@ def test_a_speaker_written_decomposed_or_without_accents_is_found_by_any_form(wo
     assert (code, err) == (0, "")
     assert sorted((hit["id"], tuple(hit["speakers"])) for hit in json.loads(out)) == [
         ("europython-2024/ascii", ("Marian Spilka",)), ("europython-2024/nfd", ("Marian Špilka",))]
+
+
+@settings(max_examples=400, **FUZZ_SETTINGS)
+@given(text=st.one_of(st.text(), st.sampled_from([s.decode("utf-8", "replace") for s in SPLICES]),
+                      st.text(alphabet="İıßẞﬁǄ½Ｆé\u0301\u0307\u093c\u05b4 aZ_-!\U0001f389", max_size=40)))
+@example(text="İstanbul ß ﬁle Ǆ ½ Ｆｕｌｌ 한국어 हिन्दी עִבְרִית café \ud83d")
+def test_fold_is_nfkd_without_combining_marks_casefolded_with_punctuation_as_spaces(text):
+    """`fold` looks at non-ASCII runs only: the same as its definition applied to the whole text."""
+    stripped = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    assert fold(text) == " ".join(re.split(r"[^\w]+", stripped.casefold().replace("_", " "))).strip()
 
 
 # --- Command line --------------------------------------------------------------------------

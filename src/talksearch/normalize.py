@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^\w]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # half an escaped emoji ("\ud83d"), or argv bytes that are not UTF-8
 
 
@@ -25,9 +26,13 @@ def fold(text: str) -> str:
     >>> fold("Marian Špilka!")
     'marian spilka'
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", stripped.casefold().replace("_", " ")).strip()
+    if not text.isascii():  # ASCII decomposes to itself and has no combining marks: only the rest is looked at
+        text = _NON_ASCII.sub(_strip_marks, unicodedata.normalize("NFKD", text))
+    return _NON_WORD.sub(" ", text.casefold().replace("_", " ")).strip()
+
+
+def _strip_marks(run: re.Match) -> str:
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
 
 
 def slugify(text: str, *, max_length: int = 80) -> str:
