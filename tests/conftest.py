@@ -54,10 +54,14 @@ def demo(demo_index, embedder):
 @pytest.fixture(scope="session")
 def pyvideo_subset(tmp_path_factory) -> Path:
     """europython-2023 and -2024 unpacked from the real corpus."""
+    return unpack(tmp_path_factory.mktemp("pyvideo"), tuple(f"{event}/" for event in SUBSET_EVENTS))
+
+
+def unpack(target: Path, prefixes: tuple[str, ...]) -> Path:
+    """The corpus' files and folders under `prefixes` (paths inside pyvideo-data/) unpacked in `target`."""
     if not CORPUS.is_file():
         pytest.fail(f"{CORPUS} is missing: the tests need ../shared beside the repo")
-    target = tmp_path_factory.mktemp("pyvideo")
-    prefixes = tuple(f"pyvideo-data/{event}/" for event in SUBSET_EVENTS)
+    prefixes = tuple(f"pyvideo-data/{prefix}" for prefix in prefixes)
     with tarfile.open(CORPUS) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith(prefixes) and (m.isfile() or m.isdir())]
         tar.extractall(target, members=members, filter="data")

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
 from typer.testing import CliRunner
 
 from talksearch import facets
 from talksearch.cli import app
-from talksearch.errors import UsageError
 from talksearch.search import Filters
 
 from .conftest import DATA, build_index
@@ -82,9 +80,10 @@ def test_characteristic_prefers_over_represented_to_frequent():
     assert [c.key for c in best] == ["polars"]
 
 
-def test_topics_of_an_unknown_slice_is_a_usage_error(subset):
-    with pytest.raises(UsageError, match=r"^no talks or notes match --event nowhere-con$"):
-        subset.topics(event="nowhere-con")
+def test_topics_of_an_empty_slice_is_empty_not_an_error(subset):
+    topics = subset.topics(event="nowhere-con")
+    assert (topics.documents, topics.total) == (0, len(subset.searcher.position))
+    assert all(terms == [] for terms in topics.facets.values()) and len(topics.to_frame()) == 0
 
 
 def test_topics_cli_json(subset_index):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 import talksearch
 from talksearch.errors import AmbiguousTalkError, TalkNotFoundError
 from talksearch.records import Kind
-from talksearch.search import Filters
+from talksearch.search import Filters, Query, parse_query
+
+from .conftest import build_index, unpack
 
 HEPPER = "note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper"
 UUID = "note:004_7fcc6484864bb2bb.txt#talk-3-uuid"
@@ -174,6 +179,68 @@ def test_sort_by_date_newest_first(subset):
     assert len(hits) == 20 and None not in dates and dates == sorted(dates, reverse=True)
     by_relevance = [h.id for h in subset.query("testing", k=100, filters=Filters(kind="talk"))]
     assert {h.id for h in hits} <= set(by_relevance)  # the best matches, re-ordered
+
+
+# a talk given at five events from 2012 to 2015, and a talk of April 2015 between its recordings' dates
+HUMANS = ("pyohio-2012/python-for-humans", "pycon-ca-2012/python-for-humans-0", "pycon-us-2013/python-for-humans-1",
+          "chipy/python-for-humans-3", "pycon-se-2015/python-for-humans-4")
+TDD_2015 = "pycon-us-2015/a-beginners-guide-to-test-driven-development"
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory, embedder):
+    talks = [f"{event}/videos/{slug}.json" for event, slug in (i.split("/") for i in (*HUMANS, TDD_2015))]
+    events = {i.split("/")[0] for i in (*HUMANS, TDD_2015)}
+    source = unpack(tmp_path_factory.mktemp("recordings"), (*talks, *(f"{e}/category.json" for e in events)))
+    root = tmp_path_factory.mktemp("recordings-index") / "index"
+    build_index(root, [source], embedder)
+    with talksearch.open(root, embedder=embedder) as base:
+        yield base
+
+
+def test_sort_by_date_places_a_talk_by_its_newest_recording_and_shows_that_one(recordings):
+    hits = recordings.query("python for humans", sort="date")
+    assert [(h.id, h.date) for h in hits] == [("pycon-se-2015/python-for-humans-4", "2015-05-25"),
+                                              (TDD_2015, "2015-04-11")]
+    assert sorted(r.id for r in hits[0].recordings) == sorted(HUMANS)
+    by_recording = recordings.query("python for humans", sort="date", all_recordings=True)
+    assert [h.date for h in by_recording] == ["2015-05-25", "2015-04-11", "2014-12-11", "2013-03-16", "2012-11-11",
+                                              "2012-07-29"]
+
+
+def test_sort_by_date_places_a_talk_by_its_newest_recording_the_filters_let_through(recordings):
+    hits = recordings.query("python for humans", sort="date", filters=Filters(event="pycon us"))
+    assert [(h.id, h.date) for h in hits] == [(TDD_2015, "2015-04-11"), ("pycon-us-2013/python-for-humans-1", "2013-03-16")]
+
+
+def test_words_inside_quotes_are_never_exclusions_and_a_minus_before_quotes_excludes_the_phrase():
+    assert parse_query('"rm -rf" build') == Query("rm -rf build", ("rm -rf",), ())
+    assert parse_query('pasta -"dry run" -C#') == Query("pasta", (), ("dry run", "C#"))
+
+
+def _talks_matching(pyvideo_subset, pattern: str) -> set[str]:
+    """Ids of the subset's talks whose title or description matches `pattern` (case ignored)."""
+    found = set()
+    for path in pyvideo_subset.glob("*/videos/*.json"):
+        talk = json.loads(path.read_text())
+        if re.search(pattern, f"{talk['title']} {talk.get('description') or ''}", re.IGNORECASE):
+            found.add(f"{path.parts[-3]}/{path.stem}")
+    return found
+
+
+def test_a_phrase_with_a_plus_or_hash_must_appear_as_written(subset, pyvideo_subset):
+    written = _talks_matching(pyvideo_subset, r"(?<!\w)c\+\+")
+    assert len(written) >= 5
+    hits = subset.query('"C++"', k=50, filters=Filters(kind="talk"))
+    assert {h.id for h in hits} == written  # not every talk with a lone "c", which is what folding leaves of it
+
+
+def test_excluding_a_word_with_a_plus_keeps_what_only_shares_its_letters(subset, pyvideo_subset):
+    cpp = _talks_matching(pyvideo_subset, r"(?<!\w)c\+\+")
+    c_only = _talks_matching(pyvideo_subset, r"(?<![\w-])c(?![\w+#'-])") - cpp
+    hits = {h.id for h in subset.query("C extensions -C++", k=100, filters=Filters(kind="talk"))}
+    assert not hits & cpp
+    assert hits & c_only
 
 
 def test_explain_shows_both_rankers(demo):

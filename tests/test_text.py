@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,8 @@ from talksearch import text
 from talksearch.embed import MAX_TOKENS
 
 from .conftest import DATA
+
+READERS = Path(__file__).parent / "data" / "readers"
 
 BUDGET = MAX_TOKENS - 3 - 16  # what build.py leaves for a passage under a 16-piece title
 
@@ -36,6 +40,22 @@ def test_only_the_sentence_segmenter_is_loaded(nlp):
 def test_a_short_abstract_is_one_passage_of_whole_sentences(nlp, embedder):
     body = "Event Sourcing is powerful. It keeps past states. Join us to learn more."
     assert passages_of(nlp, embedder, body) == [body]
+
+
+@pytest.mark.parametrize("path", [READERS / "pyvideo/europython-2024/videos/event-sourcing-in-production-borjan-tchakaloff.json",
+                                  DATA / "000_0432f46ee71f120e.txt", DATA / "004_7fcc6484864bb2bb.txt"],
+                         ids=["pyvideo", "listing", "notes"])
+def test_passages_add_no_space_where_the_segmenter_splits_a_sentence_inside_a_word(nlp, embedder, path):
+    """spaCy ends sentences at "[" in "[EuroPython 2024 — South Hall 2A on 2024-07-11]" and at "2" in "2. Talk:";
+    joined with a space, passages would read "[ EuroPython" and "2 . Talk"."""
+    body = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        body = json.loads(body)["description"]
+    squeezed = re.sub(r"\s+", "", body)
+    for passage in passages_of(nlp, embedder, body):
+        # every passage is a run of the source text, with its spaces or with spaces where there were line breaks
+        assert re.sub(r"\s+", "", passage) in squeezed
+        assert " ".join(passage.split()) in " ".join(body.split()), passage
 
 
 def test_a_long_abstract_is_split_and_nothing_is_lost(nlp, embedder):

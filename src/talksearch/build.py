@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from array import array
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__, facets, lexical, store
 from .embed import MAX_TOKENS, Embedder, Weights
-from .errors import InputError, ModelError, NoSourcesError, TalksearchError, UsageError
+from .errors import InputError, ModelError, NoSourcesError, SourceMissingError, TalksearchError, UsageError
 from .facets import Mention
 from .link import link_notes, merge_talks
 from .records import Format, Note, ReadResult, Skipped, Talk
@@ -97,16 +98,21 @@ def run(
     embedder_factory: Callable[[Weights], Embedder],
     remove: list[Path] = (),
     rebuild: bool = False,
-    format: Format | None = None,
+    format: Format | str | None = None,
     progress: Progress | None = None,
 ) -> Summary:
     """Add or refresh `paths` (or every known source), drop `remove`, and swap in the new index.
 
     `embedder_factory` gets the weights the live index was embedded with (the published ones after --rebuild),
-    which new passages must be embedded with too.
+    which new passages must be embedded with too. A `format` forced on `paths` is remembered with each of them
+    and kept by later runs. A known source that has vanished or yields nothing is refused (`SourceMissingError`),
+    never taken as the deletion of its talks and notes: only `remove` drops a source, the last one too (an index
+    with no sources and nothing to find).
     """
     from .readers import read_path
 
+    forced = _format_value(format, paths)
+    store.check_root(root)
     started = time.perf_counter()
     progress = timer = _StageTimer(progress)
     with store.locked(root):
@@ -120,17 +126,24 @@ def run(
                 raise UsageError(f"{path}: not a known source of {root}/; `talksearch sources` lists them")
             del sources[key]
         for path in paths:
-            sources[str(path.resolve())] = format.value if format else None
-        if not sources:
+            _check_new_source(path, root, known=str(path.resolve()) in sources)
+            sources[str(path.resolve())] = forced or sources.get(str(path.resolve()))
+        if not sources and not remove:
             raise UsageError("nothing to index: give the files or directories to read, e.g. `talksearch index data/`")
+        if gone := {key: "no such file or directory" for key in sources if not os.path.exists(key)}:
+            raise SourceMissingError(_missing(gone))
 
         results: dict[str, ReadResult] = {}
         for i, (key, fmt) in enumerate(sources.items()):
             progress("reading", i, len(sources))
             try:
-                results[key] = read_path(Path(key), format=Format(fmt) if fmt else None)
+                results[key] = read_path(Path(key), format=Format(fmt) if fmt else None, exclude=root)
             except InputError as exc:
                 results[key] = ReadResult(skipped=(Skipped(key, exc.reason),), files=1)
+        # an unmounted drive leaves an empty folder: a known source that had talks or notes and yields none is gone
+        if gone := {key: _nothing_read(result) for key, result in results.items()
+                    if old.yielded.get(key) and not (result.talks or result.notes)}:
+            raise SourceMissingError(_missing(gone))
         progress("linking", 0, 1)
         skipped = tuple(s for r in results.values() for s in r.skipped)
         files = sum(r.files for r in results.values())  # as each source counted them, for `sources`
@@ -140,7 +153,7 @@ def run(
         notes = [unique[note_id] for note_id in sorted(unique)]
         # the PATHs given on this run, or on a plain refresh every known source, must yield something
         checked = [str(p.resolve()) for p in paths] or list(sources)
-        if not any(results[key].talks or results[key].notes for key in checked):
+        if checked and not any(results[key].talks or results[key].notes for key in checked):
             failed = [s for key in checked for s in results[key].skipped]
             detail = f"; {failed[0].path}: {failed[0].reason}" if failed else ""
             raise NoSourcesError(f"nothing could be read from {', '.join(checked)} "
@@ -222,6 +235,44 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
     return counts["passages"], embedded
 
 
+def _format_value(format: Format | str | None, paths: list[Path]) -> str | None:  # noqa: A002
+    """The value of a `format` forced on `paths` (a `Format`, or its name as the command line passes it)."""
+    if not format:
+        return None
+    if not paths:
+        raise UsageError("--format applies to the PATHs given with it: name them, e.g. "
+                         "`talksearch index notes.txt --format notes`")
+    try:
+        return Format(format).value
+    except ValueError:
+        raise UsageError(f"--format must be {', '.join(f.value for f in Format)}, not {format!r}") from None
+
+
+def _check_new_source(path: Path, root: Path, *, known: bool) -> None:
+    """A PATH given to `index` must exist (a known one may be missing: `_missing` says what to do) and must not be
+    the index directory or inside it."""
+    if not known and not os.path.exists(path):
+        raise SourceMissingError(f"{path}: no such file or directory; the index is unchanged")
+    real, index = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+    if real == index or index in real.parents:
+        raise UsageError(f"{path}: the index directory {root}/ or inside it; index the files it is built from")
+
+
+def _nothing_read(result: ReadResult) -> str:
+    if not result.skipped:
+        return "no files to read"
+    return f"nothing could be read ({len(result.skipped)} files skipped; {result.skipped[0].path}: {result.skipped[0].reason})"
+
+
+def _missing(gone: dict[str, str]) -> str:
+    """The error for known sources that are gone (source -> why): what to run to drop them deliberately."""
+    import shlex
+
+    removes = " ".join(f"--remove {shlex.quote(key)}" for key in gone)
+    return (f"{'; '.join(f'{key}: {why}' for key, why in gone.items())}; the index is unchanged: a source that is "
+            f"gone (moved, deleted, on a drive not mounted) is dropped only when asked: `talksearch index {removes}`")
+
+
 class _StageTimer:
     """Passes progress on, and adds up the seconds between calls to the stage they belong to."""
 
@@ -267,6 +318,7 @@ class _Previous:
     extracted: dict[str, list[Mention]] = field(default_factory=dict)  # doc hash -> entities and phrases
     skipped: tuple[Skipped, ...] | None = None  # None: an index this version would write differently
     passage_count: int = 0
+    yielded: dict[str, int] = field(default_factory=dict)  # source -> its talks and notes
 
     @classmethod
     def empty(cls) -> _Previous:
@@ -289,12 +341,14 @@ class _Previous:
         if not (root / store.CURRENT).is_file():
             return cls.empty()
         try:
-            generation = store.current(root, strict=False)
+            generation = store.current(root, strict=False, sizes=not sources_only)
             con = store.connect(generation)
             try:
-                sources = dict(con.execute("select path, format from sources").fetchall())
+                listed = con.execute("select path, format, talks + notes from sources").fetchall()
+                sources = {path: fmt for path, fmt, _ in listed}
+                yielded = {path: count for path, _, count in listed}
                 if sources_only:
-                    return cls(sources, {}, {}, {}, None, Weights())
+                    return cls(sources, {}, {}, {}, None, Weights(), yielded=yielded)
                 talks = dict(con.execute("select id, record_hash from talks").fetchall())
                 notes = dict(con.execute("select id, record_hash from notes").fetchall())
                 rows = con.execute(
@@ -326,7 +380,7 @@ class _Previous:
             if owner.setdefault(doc_hash, doc_id) == doc_id:
                 passages.setdefault(doc_hash, []).append((row, ordinal, text))
         vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else None
-        return cls(sources, talks, notes, passages, vectors, generation.weights, extracted, gone, total)
+        return cls(sources, talks, notes, passages, vectors, generation.weights, extracted, gone, total, yielded)
 
 
 @dataclass(frozen=True)
@@ -368,7 +422,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
     """
     import numpy as np
 
-    from .text import analyse, load_sentencizer, pack
+    from .text import MAX_CHARS, analyse, load_sentencizer, pack
 
     fresh: dict[str, int] = {}  # content hash -> its number among the documents to split
     todo_docs: list[Document] = []
@@ -390,7 +444,7 @@ def _passages(documents: list[Document], old: _Previous, embedder: Embedder, pro
                             spent=spent)
             for n, (i, sents, mentions) in enumerate(found, start=1):
                 doc = todo_docs[i]
-                budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title])[0])
+                budget = MAX_TOKENS - 3 - min(HEADER_TOKENS, tokenizer.count([doc.title[:MAX_CHARS]])[0])
                 texts = pack(sents[1:], budget=budget, count_tokens=tokenizer.count, offsets=tokenizer.offsets)
                 split[i] = len(chunks), len(texts)
                 for text in texts:
@@ -471,10 +525,12 @@ class _Blocks(Sequence[list[str]]):
         return len(self.documents)
 
     def __getitem__(self, index: int) -> list[str]:
-        from .text import paragraphs
+        from .text import MAX_CHARS, paragraphs
 
         doc = self.documents[index]
-        return [doc.title, *paragraphs(doc.text)]
+        # the title as one block, as long as spaCy takes one (the record keeps it whole): a catalog's or a
+        # note heading's title can be any length
+        return [doc.title[:MAX_CHARS], *paragraphs(doc.text)]
 
 
 def _gazetteer(documents: list[Document], talks: list[Talk], notes: list[Note], extracted: _Extracted,
@@ -584,6 +640,9 @@ def document_means(count: int, owner: np.ndarray, vectors: np.ndarray) -> np.nda
 
 def header(title: str, embedder: Embedder) -> str:
     """The title, cut to HEADER_TOKENS word pieces, repeated in front of each passage."""
+    from .text import MAX_CHARS
+
+    title = title[:MAX_CHARS]  # far more than HEADER_TOKENS pieces: a title can be megabytes, only its start is needed
     offsets = embedder.tokenizer.offsets(title)  # type: ignore[attr-defined]
     if len(offsets) <= HEADER_TOKENS:
         return title

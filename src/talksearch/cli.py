@@ -17,7 +17,7 @@ import typer
 
 from . import render
 from .errors import AmbiguousTalkError, TalksearchError
-from .records import Format
+from .records import Format, Precision
 
 app = typer.Typer(
     help="Search conference talks and your notes on them, locally, by meaning.",
@@ -32,6 +32,23 @@ IndexDir = Annotated[
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (schema in the README).")]
 K = Annotated[int, typer.Option("-k", min=1, help="How many results.")]
+SQL_LIMIT = 1000  # rows `sql` prints unless --limit says otherwise
+
+
+def _a_reference(value: str) -> str:
+    if not value.strip():
+        raise typer.BadParameter("give an id, a unique id prefix or a title; find one with "
+                                 "`talksearch query \"words from its title\"`")
+    return value
+
+
+def _a_diversity(value: float) -> float:
+    if not 0 <= value < 1:
+        raise typer.BadParameter(f"must be from 0 up to (not including) 1, not {value:g}")
+    return value
+
+
+Talk = Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.", callback=_a_reference)]
 
 
 def command(*args, **kwargs):
@@ -42,7 +59,9 @@ def command(*args, **kwargs):
         def run(*a, **kw):
             kw = {name: _storable(value) for name, value in kw.items()}  # argv bytes that are not UTF-8
             try:
-                return fn(*a, **kw)
+                done = fn(*a, **kw)
+                render.STDOUT.flush()  # so that a failed write is one of the errors below, not a complaint at exit
+                return done
             except AmbiguousTalkError as exc:
                 typer.echo(f"error: {render.one_line(str(exc))}", err=True)
                 for doc_id, title in exc.candidates:
@@ -52,8 +71,8 @@ def command(*args, **kwargs):
                 typer.echo(f"error: {render.one_line(str(exc))}", err=True)
                 raise typer.Exit(exc.exit_code) from None
             except BrokenPipeError:  # `talksearch query ... | head`: the reader has what it wanted
-                sys.stderr.close()
-                os._exit(0)
+                render.discard_output()
+                raise typer.Exit(0) from None
             except KeyboardInterrupt:
                 typer.echo("interrupted", err=True)
                 raise typer.Exit(130) from None
@@ -89,10 +108,13 @@ def _open(index_dir: Path | None):
 def index(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or directories to add or refresh.")] = None,
     index_dir: IndexDir = None,
-    format: Annotated[Optional[Format], typer.Option("--format", help="Read PATHs as this format.")] = None,
-    remove: Annotated[Optional[list[Path]], typer.Option("--remove", help="Drop a known source.")] = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over: forget known sources.")] = False,
-    precision: Annotated[str, typer.Option(help="Encoder precision: auto, fp32 or bf16.")] = "auto",
+    format: Annotated[Optional[Format], typer.Option(
+        "--format", help="Read PATHs as this format (remembered for them) instead of detecting it.")] = None,
+    remove: Annotated[Optional[list[Path]], typer.Option(
+        "--remove", help="Drop a known source and its talks and notes (the last one too: the index is then empty).")] = None,
+    rebuild: Annotated[bool, typer.Option(
+        "--rebuild", help="Re-read and re-embed every known source (and PATHs), reusing nothing.")] = False,
+    precision: Annotated[Precision, typer.Option(help="Encoder precision.")] = Precision.AUTO,
 ) -> None:
     """Read catalogs and notes, embed their passages, and write the index.
 
@@ -156,7 +178,9 @@ def query(
 ) -> None:
     """Talks and notes that match TEXT by meaning, with the passage that matched.
 
-    In TEXT, "an exact phrase" (quoted) must appear and -word must not: talksearch query '"event sourcing" -django'.
+    In TEXT, "an exact phrase" (quoted) must appear, -word or -"a phrase" must not: talksearch query '"event sourcing" -django'.
+
+    Punctuation in them is ignored, except + and #: "C++" and -C# match as written.
     """
     from .errors import UsageError
     from .search import Filters
@@ -173,10 +197,11 @@ def query(
 
 @command()
 def related(
-    talk: Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.")],
+    talk: Talk,
     k: K = 10,
     other_speakers: Annotated[bool, typer.Option("--other-speakers", help="Leave out talks by the same speakers.")] = False,
-    diversity: Annotated[float, typer.Option(help="0 = most similar first; higher = more varied (MMR), e.g. 0.3.")] = 0.0,
+    diversity: Annotated[float, typer.Option(callback=_a_diversity,
+                                             help="0 = most similar first; higher = more varied (MMR), e.g. 0.3.")] = 0.0,
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
@@ -188,7 +213,7 @@ def related(
 
 @command()
 def show(
-    talk: Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.")],
+    talk: Talk,
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
@@ -226,6 +251,9 @@ def topics(
     if json:
         render.print_json({"documents": found.documents, "total": found.total,
                            "facets": {f: [asdict(c) for c in terms] for f, terms in found.facets.items()}})
+        return
+    if not found.documents:
+        render.echo("no matches")
         return
     out = render.console()
     out.print(f"{found.documents} of {found.total} talks and notes")
@@ -277,7 +305,7 @@ def todos(
     if json:
         render.print_json(rows)
     elif not rows:
-        typer.echo("no to-dos")
+        render.echo("no to-dos")
     else:
         render.table(render.console(), "to-dos", ["", "to-do", "note", "talk", "where"],
                      [("x" if r["done"] else " ", r["text"], r["note"], r["talk"] or "", f"{r['file']}:{r['line']}")
@@ -287,24 +315,30 @@ def todos(
 @command()
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only DuckDB query over the tables in the README.")],
+    limit: Annotated[int, typer.Option(min=1, help="Print at most N rows; stderr says when rows were left out.")] = SQL_LIMIT,
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
-    """Run read-only SQL over the index's metadata (talks, speakers, events, notes, todos, passages, ...)."""
+    """Run read-only SQL over the index's metadata (talks, speakers, events, notes, todos, passages, ...).
+
+    Lists are printed as lists (JSON arrays), dates as ISO dates, blobs as \\x and hex digits.
+    """
     with _open(index_dir) as kb:
-        frame = kb.sql(query)
-    frame = frame.astype(object).where(frame.notna(), None)  # SQL NULL is JSON null, not NaN
+        columns, rows = kb.sql_rows(query, limit=limit + 1)
+    if len(rows) > limit:
+        rows = rows[:limit]
+        typer.echo(f"sql: showing the first {limit} rows; there are more (--limit N shows N)", err=True)
     if json:
-        render.print_json(frame.to_dict(orient="records"))
+        render.print_json([dict(zip(columns, row, strict=True)) for row in rows])
     else:
-        render.table(render.console(), "", [str(c) for c in frame.columns], list(frame.itertuples(index=False)))
+        render.table(render.console(), "", columns, rows)
 
 
 def _show_hits(results, text: str, json: bool, *, start: int = 1) -> None:
     if json:
         render.print_json([hit.to_dict() for hit in results])
     elif not results:
-        typer.echo("no matches")
+        render.echo("no matches")
     else:
         render.hits(render.console(), results, text, start=start)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .errors import ModelError, UsageError
+from .records import Precision
 
 if TYPE_CHECKING:
     import numpy as np
@@ -171,8 +172,8 @@ class SentenceTransformerEmbedder:
     dimension = DIMENSION
 
     def __init__(self, *, precision: str = "auto", weights: Weights = Weights()) -> None:
-        if precision not in ("auto", "fp32", "bf16"):
-            raise UsageError(f"--precision must be auto, fp32 or bf16, not {precision!r}")
+        if precision not in tuple(Precision):
+            raise UsageError(f"--precision must be {', '.join(Precision)}, not {precision!r}")
         self.weights = weights
         self.directory = weights.resolve()
         self.check = verify_weights(self.directory, known=weights.known, sha256=weights.sha256)

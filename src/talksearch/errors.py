@@ -3,13 +3,15 @@
     TalksearchError            exit 1 unless said otherwise
     ├── InputError             a source file that cannot be read (reported per file, skipped)
     ├── NoSourcesError         nothing at all could be read
+    ├── SourceMissingError     a source is gone or yields nothing: the index is left as it was
     ├── IndexMissingError      exit 2: no index at the directory yet
     ├── IndexDamagedError      the index on disk is incomplete, damaged or from another version
     ├── ModelError             the model's weights are missing or fail their hash check
     ├── TalkNotFoundError      exit 2: no talk or note matches a reference
     ├── AmbiguousTalkError     exit 2: a reference matches several talks
     ├── UsageError             exit 2: an option value that makes no sense
-    └── IndexLockedError       another `index` run holds the index
+    ├── IndexLockedError       another `index` run holds the index
+    └── OutputError            standard output refused a write (a full disk, an I/O error)
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ class InputError(TalksearchError):
 
 class NoSourcesError(TalksearchError):
     """Nothing given to `index` could be read."""
+
+
+class SourceMissingError(TalksearchError):
+    """A PATH or known source is gone (or, known, yields nothing): never read as the deletion of its talks."""
 
 
 class IndexMissingError(TalksearchError):
@@ -72,3 +78,7 @@ class UsageError(TalksearchError):
 
 class IndexLockedError(TalksearchError):
     """Another `index` run is writing this index."""
+
+
+class OutputError(TalksearchError):
+    """Standard output refused a write (a full disk, an I/O error); a closed pipe is not an error."""

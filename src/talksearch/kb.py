@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,6 +125,9 @@ class KnowledgeBase:
         ranked = self.searcher.rank(parsed.text, filters, mode=mode, vector=vector)
         if sort == "date":
             pool = self._collapse(ranked.positions, SORT_POOL, all_recordings)
+            if not all_recordings:  # a talk given several times is as new as its newest recording, and shown as it
+                matched = set(ranked.positions)  # of the recordings the filters let through
+                pool = [self._newest_recording(p, matched) for p in pool]
             fields = {p: self.searcher.fields(p) for p in pool}  # a talk's date; notes count as undated
             chosen = sorted(pool, key=lambda p: (fields[p]["kind"] == "talk" and fields[p]["date"]) or "", reverse=True)
             chosen = chosen[offset : offset + k]
@@ -137,8 +141,10 @@ class KnowledgeBase:
 
         `diversity` trades relevance for variety (maximal marginal relevance over whole-text vectors; 0 = off).
         """
-        if k < 1 or not 0 <= diversity < 1:
-            raise UsageError("-k must be at least 1 and --diversity from 0 up to (not including) 1")
+        if k < 1:
+            raise UsageError(f"-k must be at least 1, not {k}")
+        if not 0 <= diversity < 1:
+            raise UsageError(f"--diversity must be from 0 up to (not including) 1, not {diversity}")
         doc_id = self.resolve(ref)
         pos = self.searcher.position[doc_id]
         ranked = self.searcher.related(pos, self.searcher.seed_text(pos))
@@ -229,9 +235,8 @@ class KnowledgeBase:
             ids = sorted(set(ids) & self.searcher.position.keys())
         elif (allowed := self.searcher.allowed(Filters(event=event, since=since, until=until))) is not None:
             ids = [self.searcher.ids[p] for p in sorted(allowed)]
-        if ids is not None and not ids:
-            raise UsageError("no talks or notes match " + " ".join(
-                f"--{k} {v}" for k, v in (("event", event), ("since", since), ("until", until)) if v is not None))
+        if ids is not None and not ids:  # an empty slice has nothing that sets it apart; not an error
+            return Topics(0, total, characteristic([], 0, total, n=n))
         inside = "doc_id in (select unnest(?::varchar[]))" if ids is not None else "true"
         rows = self.con.execute(
             f"select facet, key, mode(term), count(distinct doc_id) filter (where {inside}), count(distinct doc_id) "
@@ -260,7 +265,8 @@ class KnowledgeBase:
             if len({self._group_of(i) for i in prefixed}) == 1:
                 return min(prefixed)
         if not prefixed:
-            raise TalkNotFoundError(f"no talk or note matches {ref!r}; find its id with `talksearch query {ref!r}`")
+            raise TalkNotFoundError(f"no talk or note matches {ref!r}; find its id with "
+                                    f"`talksearch query {(ref or 'words from its title')!r}`")
         candidates = [(i, self._titles_raw[i]) for i in sorted(prefixed)[:MAX_CANDIDATES]]
         more = f" (showing {MAX_CANDIDATES} of {len(prefixed)})" if len(prefixed) > MAX_CANDIDATES else ""
         raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:", candidates)
@@ -301,12 +307,26 @@ class KnowledgeBase:
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """Run read-only SQL on the metadata: no writes, no files or extensions outside the index."""
+        with self._sql_errors(query):
+            return self.con.execute(query, params or []).df()
+
+    def sql_rows(self, query: str, *, limit: int) -> tuple[list[str], list[tuple]]:
+        """The column names and first `limit` rows of a read-only query, read from DuckDB's stream, never all of it."""
+        with self._sql_errors(query):
+            cursor = self.con.execute(query)
+            if cursor.description is None:  # a statement without a result
+                return [], []
+            return [str(d[0]) for d in cursor.description], cursor.fetchmany(limit)
+
+    @contextmanager
+    def _sql_errors(self, query: str) -> Iterator[None]:
+        """An empty query, or DuckDB's refusal, as a one-line UsageError that lists the tables."""
         import duckdb
 
         if not query.strip(" \n\t;"):
             raise UsageError("sql: give a query, e.g. `talksearch sql \"select event_title, count(*) from talks group by 1\"`")
         try:
-            return self.con.execute(query, params or []).df()
+            yield
         except duckdb.Error as exc:
             reason = str(exc).splitlines()[0]
             raise UsageError(f"sql: {reason} (the index is read-only; tables: {', '.join(SQL_TABLES)})") from exc
@@ -322,10 +342,13 @@ class KnowledgeBase:
 
     @staticmethod
     def to_frame(hits: list[Hit]) -> pd.DataFrame:
-        """One row per hit, the columns of `--json`."""
+        """One row per hit, the columns of `--json` (all of them, with no hits too): a talk's `file` is None, its
+        `line` <NA> (an integer column that can be missing) and its `todos` empty; `explain` when a hit has one."""
         import pandas as pd
 
-        return pd.DataFrame([hit.to_dict() for hit in hits])
+        columns = [f.name for f in fields(Hit) if f.name != "explain" or any(h.explain is not None for h in hits)]
+        rows = [{"file": None, "line": None, "todos": (), **hit.to_dict()} for hit in hits]
+        return pd.DataFrame(rows, columns=columns).astype({"line": "Int64", "score": "float64"})
 
     def stats(self) -> dict[str, Any]:
         """Counts by event, year, source kind and language; index size; model."""
@@ -402,6 +425,13 @@ class KnowledgeBase:
             if len(chosen) == limit:
                 break
         return chosen
+
+    def _newest_recording(self, pos: int, matched: set[int]) -> int:
+        """The position of the newest matched recording of the talk at `pos` (`pos` for a note or a single one)."""
+        position = self.searcher.position
+        dated = [(r["date"], position[r["id"]]) for r in self.searcher.fields(pos).get("recordings") or ()
+                 if r["date"] and position.get(r["id"]) in matched]
+        return max(dated)[1] if dated else pos
 
     def _hits(self, positions: list[int], ranked: Ranked, text: str, vector, *, explain: bool = False,
               all_recordings: bool = False) -> list[Hit]:

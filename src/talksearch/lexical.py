@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from array import array
 from dataclasses import dataclass
 from functools import cache
@@ -62,7 +63,11 @@ def build(directory: Path, documents: list[Document]) -> None:
     vocab: dict[str, int] = {}
     corpus = [array("i", [vocab.setdefault(term, len(vocab)) for term in tokenize(document_text(d), stopwords) or [""]])
               for d in documents]
-    model.index((corpus, vocab), show_progress=False)
+    with warnings.catch_warnings():
+        if not documents:  # an index without sources (the last one removed): bm25s takes the mean of no lengths
+            warnings.simplefilter("ignore", RuntimeWarning)
+            vocab[""] = 0  # and needs a term
+        model.index((corpus, vocab), show_progress=False)
     model.save(str(directory), show_progress=False)
     (directory / STOPWORDS).write_text(json.dumps(sorted(stopwords)))
     # the vocabulary again as lines in id order: splitting text loads it several times faster than JSON

@@ -12,10 +12,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # half an escaped emoji ("\ud83d"), 
 
 
 def storable(text: str) -> str:
-    """Text that can be stored and encoded: NFC, lone surrogates replaced by U+FFFD.
+    r"""Text that can be stored and encoded: NFC, lone surrogates replaced by U+FFFD.
 
     >>> storable("S\u030cpilka \ud83d")
-    'Špilka \ufffd'
+    'Špilka �'
     """
     return unicodedata.normalize("NFC", _SURROGATE.sub("\ufffd", text))
 
@@ -26,9 +26,18 @@ def fold(text: str) -> str:
     >>> fold("Marian Špilka!")
     'marian spilka'
     """
-    if not text.isascii():  # ASCII decomposes to itself and has no combining marks: only the rest is looked at
-        text = _NON_ASCII.sub(_strip_marks, unicodedata.normalize("NFKD", text))
-    return _NON_WORD.sub(" ", text.casefold().replace("_", " ")).strip()
+    return _NON_WORD.sub(" ", strip_accents(text).casefold().replace("_", " ")).strip()
+
+
+def strip_accents(text: str) -> str:
+    """NFKD without combining marks: letters as their base letters, punctuation kept.
+
+    >>> strip_accents("Špilka’s C++")
+    'Spilka’s C++'
+    """
+    if text.isascii():  # ASCII decomposes to itself and has no combining marks: only the rest is looked at
+        return text
+    return _NON_ASCII.sub(_strip_marks, unicodedata.normalize("NFKD", text))
 
 
 def _strip_marks(run: re.Match) -> str:

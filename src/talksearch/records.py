@@ -19,6 +19,14 @@ class Format(enum.StrEnum):
     NOTES = "notes"
 
 
+class Precision(enum.StrEnum):
+    """How the encoder computes at index time: bf16 where the CPU has it natively (auto), or as told."""
+
+    AUTO = "auto"
+    FP32 = "fp32"
+    BF16 = "bf16"
+
+
 class Kind(enum.StrEnum):
     """What a search result is."""
 

@@ -1,19 +1,28 @@
 """Terminal output: hits with highlighted snippets, tables, summaries; JSON for --json.
 
-Text from indexed files is always printed as text: rich markup and terminal
-escape sequences in a note never reach the terminal.
+Text from indexed files is always printed as text: rich markup, emoji codes, terminal escape
+sequences and bidi overrides in a note never reach the terminal. Into a pipe or file nothing is
+wrapped or cut: tables take the width their cells need.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
+import os
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .errors import OutputError
 from .normalize import fold_word
 
 if TYPE_CHECKING:
@@ -22,20 +31,118 @@ if TYPE_CHECKING:
     from .kb import Detail
     from .records import Hit
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls but tab and newline; bidi embeddings, overrides and isolates (they reorder what follows them)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _WORD = re.compile(r"\w+")
+UNWRAPPED = 1 << 30  # width of output into a pipe or file: nothing is wrapped or cut
+
+
+class _Stdout:
+    """sys.stdout as it is at each write (test runners swap it), a write it refuses raised as `OutputError`."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(sys.stdout, name)
+
+    def write(self, text: str) -> int:
+        with _writing():
+            return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        with _writing():
+            sys.stdout.flush()
+
+
+STDOUT = _Stdout()  # where every command's output goes
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:  # the reader has gone (`| head`): not an error, the CLI ends quietly
+        raise
+    except OSError as exc:  # `> /dev/full`
+        discard_output()
+        raise OutputError(f"cannot write output: {exc.strerror or exc}") from exc
+
+
+def discard_output() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit does not fail again on a closed pipe or full disk."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # not a file descriptor (an in-process test runner)
+        pass
+
+
+def echo(line: str) -> None:
+    """One line of plain output (a message such as "no matches")."""
+    STDOUT.write(line + "\n")
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader closed the pipe (`| head`): raise, so that the CLI ends quietly (rich would exit 1)."""
+        raise BrokenPipeError
 
 
 def console(*, stderr: bool = False) -> Console:
-    """A console that wraps to the terminal, and does not wrap at all into a pipe or file."""
-    out = Console(stderr=stderr, highlight=False)
-    out.soft_wrap = not out.is_terminal
+    """A console that wraps to the terminal, and does not wrap or cut at all into a pipe or file.
+
+    Strings are never read as rich markup or emoji codes: styles are given as `Text` styles.
+    """
+    out = _Console(file=None if stderr else STDOUT, stderr=stderr, highlight=False, markup=False, emoji=False)
+    if not out.is_terminal:
+        out.soft_wrap = True
+        out.width = UNWRAPPED
     return out
 
 
 def clean(text: str | None) -> str:
-    """Text with control characters (escape sequences included) made visible and harmless."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text or "")
+    """Text with control characters (escape sequences, bidi overrides) made visible and harmless."""
+    return _CONTROL.sub(_escape, text or "")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def cell(value: Any) -> str:
+    """A value as a table shows it: lists comma-separated, dates ISO, blobs as `\\x` and hex, NULL empty."""
+    if hasattr(value, "tolist"):  # NumPy arrays and scalars
+        value = value.tolist()
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {cell(v)}" for k, v in value.items())
+    plain = jsonable(value)
+    return plain if isinstance(plain, str) else str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as JSON can hold it: lists as arrays, dates and times ISO 8601, blobs as `\\x` and hex digits
+    (PostgreSQL's bytea form), decimals as numbers, NaN and infinities as null; anything else as its text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return jsonable(float(value))
+    if hasattr(value, "tolist"):  # NumPy arrays and scalars
+        return jsonable(value.tolist())
+    return str(value)
 
 
 def one_line(text: str | None) -> str:
@@ -53,29 +160,41 @@ def highlight(text: str, query: str) -> Text:
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    echo(json.dumps(jsonable(data), indent=2, ensure_ascii=False))
+
+
+def indented(out: Console, text: Text, indent: int = 4, *, first: Text | None = None) -> None:
+    """Print `text` with every line, wrapped ones too, `indent` columns in; `first` in front of its first line."""
+    first = first or Text(" " * indent)
+    if out.is_terminal:  # a grid wraps the text in its own column
+        grid = Table.grid()
+        grid.add_column(width=indent, no_wrap=True)
+        grid.add_column(overflow="fold")  # a long id or URL is folded, not cut
+        grid.add_row(first, text)
+        out.print(grid)
+    else:  # nothing wraps; the lines of text with newlines are indented, and not padded as a grid would
+        out.print(first + Text("\n" + " " * indent).join(text.split("\n", allow_blank=True)))
 
 
 def hits(out: Console, results: list[Hit], query: str = "", *, start: int = 1) -> None:
     for n, hit in enumerate(results, start=start):
-        head = Text(f"{n:>2}. ", style="bold")
-        head.append(clean(hit.title), style="bold")
+        head = Text(clean(hit.title), style="bold")
         head.append(f"  [{hit.kind.value}]  {hit.score:.3f}", style="dim")
-        out.print(head)
+        indented(out, head, first=Text(f"{n:>2}. ", style="bold"))
         where = [", ".join(hit.speakers), hit.event or "", hit.date or ""]
         if hit.file:
             where.append(f"{hit.file}:{hit.line}")
-        out.print(Text("    " + " · ".join(clean(w) for w in where if w), style="cyan"))
+        indented(out, Text(" · ".join(clean(w) for w in where if w), style="cyan"))
         if hit.snippet:
-            out.print(Text("    ") + highlight(hit.snippet, query))
+            indented(out, highlight(hit.snippet, query))
         if len(hit.recordings) > 1:
             others = ", ".join(f"{clean(r.event)} ({r.date or '?'})" for r in hit.recordings if r.id != hit.id)
-            out.print(Text(f"    also given at: {others}", style="dim"))
+            indented(out, Text(f"also given at: {others}", style="dim"))
         if hit.explain:
             e = hit.explain
-            out.print(Text(f"    dense rank {e['dense_rank']} score {e['dense_score']} · "
-                           f"lexical rank {e['lexical_rank']} score {e['lexical_score']}", style="magenta"))
-        out.print(Text("    " + "  ".join(part for part in (hit.url, f"id: {hit.id}") if part), style="dim"))
+            indented(out, Text(f"dense rank {e['dense_rank']} score {e['dense_score']} · "
+                               f"lexical rank {e['lexical_rank']} score {e['lexical_score']}", style="magenta"))
+        indented(out, Text("  ".join(clean(part) for part in (hit.url, f"id: {hit.id}") if part), style="dim"))
 
 
 def summary(out: Console, result: Summary) -> None:
@@ -112,48 +231,51 @@ def adapted(out: Console, result: AdaptSummary) -> None:
 def detail(out: Console, info: Detail) -> None:
     hit = info.hit
     out.print(Text(clean(hit.title), style="bold"))
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="cyan")
-    table.add_column()
-    for key, value in info.fields.items():
-        if value in (None, "", []) or key in ("title",):
-            continue
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        table.add_row(key, clean(str(value)))
-    out.print(table)
+    fields = [(key, clean(cell(value))) for key, value in info.fields.items() if value not in (None, "", [])
+              and key != "title"]
+    width = max((len(key) for key, _ in fields), default=0)
+    if out.is_terminal:  # a grid wraps each value beside its key
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="cyan")
+        grid.add_column()
+        for key, value in fields:
+            grid.add_row(key, Text(value))
+        out.print(grid)
+    else:  # a grid would pad every line to the longest value
+        for key, value in fields:
+            out.print(Text(key.ljust(width), style="cyan") + Text("  " + value.replace("\n", "\n" + " " * (width + 2))))
     if len(hit.recordings) > 1:
         out.print(Text("recordings", style="bold"))
         for r in hit.recordings:
-            out.print(f"  {clean(r.event)} · {r.date or '?'} · {r.url or ''} · {r.id}")
+            indented(out, Text(" · ".join(clean(cell(v)) for v in (r.event, r.date or "?", r.url, r.id))), 2)
     if info.sources:
         out.print(Text("sources", style="bold"))
         for source in info.sources:
-            values = " · ".join(clean(str(v if not isinstance(v, list) else ", ".join(v)))
-                                for v in source.values() if v not in (None, "", []))
-            out.print(f"  {values}")
+            indented(out, Text(" · ".join(clean(cell(v)) for v in source.values() if v not in (None, "", []))), 2)
     if info.notes:
         out.print(Text("notes" if hit.kind.value == "talk" else "about", style="bold"))
         for note in info.notes:
-            out.print("  " + " · ".join(clean(str(v)) for v in note.values() if v is not None))
+            indented(out, Text(" · ".join(clean(cell(v)) for v in note.values() if v is not None)), 2)
     if info.links:
         out.print(Text("links", style="bold"))
         for link in info.links:
             arrow = "→" if link["direction"] == "to" else "←"
-            out.print(f"  {arrow} [[{clean(link['link'])}]]" + (f" · {clean(link['id'])}" if link["id"] else " · (no such note)"))
+            target = f" · {link['id']}" if link["id"] else " · (no such note)"
+            indented(out, Text(f"{arrow} [[{clean(link['link'])}]]{clean(target)}"), 2)
     for facet, terms in info.facets.items():
         out.print(Text({"entity": "entities"}.get(facet, f"{facet}s"), style="bold"))
-        out.print("  " + clean(", ".join(f"{term} ({count})" if count > 1 else term for term, count in terms)))
+        indented(out, Text(clean(", ".join(f"{term} ({count})" if count > 1 else term for term, count in terms))), 2)
     if info.todos:
         out.print(Text("to-dos", style="bold"))
         for todo in info.todos:
-            out.print(f"  [{'x' if todo.done else ' '}] {clean(todo.text)} (line {todo.line})")
+            indented(out, Text(f"[{'x' if todo.done else ' '}] {clean(todo.text)} (line {todo.line})"), 2)
 
 
 def table(out: Console, title: str, columns: list[str], rows: list[tuple]) -> None:
-    grid = Table(title=title, title_justify="left")
+    """A table of values from the index (`cell` shows each one); every cell is printed as text."""
+    grid = Table(title=Text(title) if title else None, title_justify="left")
     for column in columns:
-        grid.add_column(column)
+        grid.add_column(Text(clean(column)))
     for row in rows:
-        grid.add_row(*(clean("" if v is None else str(v)) for v in row))
+        grid.add_row(*(Text(clean(cell(v))) for v in row))
     out.print(grid)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from . import lexical, store
 from .errors import ModelError, UsageError
 from .facets import key as facet_key
-from .normalize import fold, fold_word
+from .normalize import fold, fold_word, strip_accents
 
 if TYPE_CHECKING:
     import duckdb
@@ -59,6 +59,13 @@ class Filters:
     excluded: tuple[str, ...] = ()  # must not appear (-word in a query)
     mentions: tuple[str, ...] = ()  # must name each of these tools, entities or phrases (`facets.py`)
 
+    def __post_init__(self) -> None:
+        for name in ("phrases", "excluded", "mentions"):  # one term given as a string is that term, not its letters
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, (getattr(self, name),))
+        if self.kind not in (None, "talk", "note"):
+            raise UsageError(f"kind must be talk or note, not {self.kind!r}")
+
     def __bool__(self) -> bool:
         return any(v not in (None, ()) for v in self.__dict__.values())
 
@@ -72,23 +79,52 @@ class Query:
     excluded: tuple[str, ...] = ()
 
 
-_PHRASE = re.compile(r'"([^"]+)"')
+_SYMBOL = re.compile(r"[+#]")  # what folding drops but a name needs: C++, C#, F#, Notepad++
+_TALK_TEXT = "strip_accents(concat_ws(' ', t.title, t.text))"
+_NOTE_TEXT = "strip_accents(concat_ws(' ', n.title, n.context, n.text))"
+_QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')  # -?"a phrase", or a word
 
 
 def parse_query(raw: str) -> Query:
-    """`"exact phrase"` must appear, `-word` must not; the rest (and the phrases' words) rank.
+    """`"exact phrase"` must appear, `-word` and `-"a phrase"` must not; the rest (and the phrases' words) rank.
 
-    >>> parse_query('"event sourcing" -django production')
-    Query(text='event sourcing production', phrases=('event sourcing',), excluded=('django',))
+    >>> parse_query('"event sourcing" -django production -"dry run"')
+    Query(text='event sourcing production', phrases=('event sourcing',), excluded=('django', 'dry run'))
+    >>> parse_query('"rm -rf" -C#')
+    Query(text='rm -rf', phrases=('rm -rf',), excluded=('C#',))
     """
-    phrases = tuple(p.strip() for p in _PHRASE.findall(raw) if fold(p))
-    words, excluded = [], []
-    for token in _PHRASE.sub(lambda m: f" {m.group(1)} ", raw).split():
-        if token.startswith("-") and len(token) > 1 and fold(token[1:]):
-            excluded.append(token[1:])
-        else:
-            words.append(token.replace('"', ""))
-    return Query(" ".join(words), phrases, tuple(excluded))
+    words, phrases, excluded = [], [], []
+    for minus, quoted, word in _QUERY_TOKEN.findall(raw):
+        if word:  # a word, or what is left of an unclosed quote
+            word = word.replace('"', "")
+            if word.startswith("-") and fold(word[1:]):
+                excluded.append(word[1:])
+            else:
+                words.append(word)
+        elif fold(quoted):
+            (excluded if minus else phrases).append(quoted.strip())
+            if not minus:
+                words.append(quoted.strip())
+    return Query(" ".join(words), tuple(phrases), tuple(excluded))
+
+
+def _as_written(term: str) -> str:
+    r"""An RE2 pattern (for DuckDB's `regexp_matches`, case ignored) matching `term` with its punctuation, as a whole
+    word where it starts or ends with a letter or digit, accents stripped, any run of spaces for a space.
+
+    >>> print(_as_written("C++"), _as_written("Café #1"))
+    (?:^|[^\pL\pN_])C\+\+ (?:^|[^\pL\pN_])Cafe\s+\#1(?:[^\pL\pN_]|$)
+    """
+    term = strip_accents(" ".join(term.split()))
+
+    def literal(ch: str) -> str:
+        if ch == " ":
+            return r"\s+"
+        return "\\" + ch if ch.isascii() and not (ch.isalnum() or ch == "_") else ch
+
+    edge = r"[^\pL\pN_]"
+    return ((f"(?:^|{edge})" if term[:1].isalnum() else "") + "".join(map(literal, term))
+            + (f"(?:{edge}|$)" if term[-1:].isalnum() else ""))
 
 
 @dataclass(frozen=True)
@@ -276,9 +312,20 @@ class Searcher:
                 text_args.append(rows.tolist())
             text_sql.append("and d.folded like ?")
             text_args.append(f"% {fold(phrase)} %")
+            if _SYMBOL.search(phrase):  # "C++" and "C#" as written, not as the "c" folding leaves of them
+                talk_sql.append(f"and regexp_matches({_TALK_TEXT}, ?, 'i')")
+                note_sql.append(f"and regexp_matches({_NOTE_TEXT}, ?, 'i')")
+                talk_args.append(_as_written(phrase))
+                note_args.append(_as_written(phrase))
         for word in filters.excluded:
-            text_sql.append("and d.folded not like ?")
-            text_args.append(f"% {fold(word)} %")
+            if _SYMBOL.search(word):
+                talk_sql.append(f"and not regexp_matches({_TALK_TEXT}, ?, 'i')")
+                note_sql.append(f"and not regexp_matches({_NOTE_TEXT}, ?, 'i')")
+                talk_args.append(_as_written(word))
+                note_args.append(_as_written(word))
+            else:
+                text_sql.append("and d.folded not like ?")
+                text_args.append(f"% {fold(word)} %")
         for term in filters.mentions:
             if not facet_key(term):
                 raise UsageError(f"--mentions {term!r} has no letters or digits to match")

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__
-from .errors import IndexDamagedError, IndexLockedError, IndexMissingError
+from .errors import IndexDamagedError, IndexLockedError, IndexMissingError, UsageError
 
 if TYPE_CHECKING:
     import duckdb
@@ -245,11 +245,13 @@ class RecordsWriter:
         return len(self._offsets) - 2
 
 
-def current(root: Path, *, strict: bool = True) -> Generation:
+def current(root: Path, *, strict: bool = True, sizes: bool = True) -> Generation:
     """The live generation; IndexMissingError if none was built, IndexDamagedError if it is broken.
 
-    `strict=False` accepts another index format, for reusing its vectors when re-indexing.
+    `strict=False` accepts another index format, for reusing its vectors when re-indexing; `sizes=False` leaves the
+    files' sizes unchecked, for reading the list of sources of an index about to be rebuilt.
     """
+    check_root(root)
     pointer = root / CURRENT
     if not pointer.is_file():
         raise IndexMissingError(f"no index at {root}/: build one with `talksearch index PATH` (e.g. `talksearch index data/`)")
@@ -258,6 +260,10 @@ def current(root: Path, *, strict: bool = True) -> Generation:
         manifest = json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         raise IndexDamagedError(f"{path / MANIFEST}: unreadable manifest ({exc}); {REINDEX}") from exc
+    if not isinstance(manifest, dict):
+        raise IndexDamagedError(f"{path / MANIFEST}: not a manifest (a JSON {type(manifest).__name__}); {REINDEX}")
+    if sizes:
+        _check_sizes(path, manifest.get("files") or {})
     if strict and manifest.get("format") != INDEX_FORMAT:
         raise IndexDamagedError(
             f"{path}: index format {manifest.get('format')} is not {INDEX_FORMAT} (built by talksearch "
@@ -280,6 +286,24 @@ def current(root: Path, *, strict: bool = True) -> Generation:
         if not (path / name).is_file():
             raise IndexDamagedError(f"{path / name}: missing; {REINDEX}")
     return Generation(path, manifest)
+
+
+def _sizes(path: Path) -> dict[str, int]:
+    """The size of every file of a generation but its manifest, by path inside it."""
+    return {p.relative_to(path).as_posix(): p.stat().st_size
+            for p in sorted(path.rglob("*")) if p.is_file() and p.name != MANIFEST}
+
+
+def _check_sizes(path: Path, sizes: dict[str, int]) -> None:
+    """IndexDamagedError if a file the manifest lists is missing or not the size it was written at (a cut-off copy,
+    a file emptied by a full disk): a stat per file, cheap enough for every open."""
+    for name, size in sizes.items():
+        try:
+            actual = (path / name).stat().st_size
+        except OSError:
+            raise IndexDamagedError(f"{path / name}: missing; {REINDEX}") from None
+        if actual != size:
+            raise IndexDamagedError(f"{path / name}: {actual:,} bytes, written as {size:,}; {REINDEX}")
 
 
 def connect(generation: Generation) -> duckdb.DuckDBPyConnection:
@@ -312,6 +336,15 @@ def read_vectors(generation: Generation, *, expected: int):
             f"{expected} of {generation.manifest.get('dimension')}; {REINDEX}"
         )
     return index
+
+
+def check_root(root: Path) -> None:
+    """UsageError if `root` exists and is not a directory (or a folder on its way is a file): no index can be there."""
+    for path in (root, *root.parents):
+        if path.exists() or path.is_symlink():
+            if not path.is_dir():
+                raise UsageError(f"{path}: not a directory")
+            return
 
 
 @contextlib.contextmanager
@@ -378,7 +411,7 @@ class Writer:
     def commit(self, manifest: dict) -> Path:
         # a manifest carried over (adapt) keeps the version that read its records: refreshes trust what it skipped
         manifest = {"format": INDEX_FORMAT, "talksearch_version": __version__, **manifest,
-                    "created": datetime.now(UTC).isoformat(timespec="seconds")}
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"), "files": _sizes(self.path)}
         _write_atomic(self.path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
         for path in self.path.rglob("*"):  # on disk before CURRENT can point at them, even after a power cut
             if path.is_file():

@@ -98,8 +98,24 @@ def split_sentences(nlp: Language, texts: Iterable[str]) -> Iterator[list[list[s
 
 
 def sentences(docs: Sequence[Doc]) -> list[list[str]]:
-    """Each parsed paragraph as a list of sentences."""
-    return [[s.text.strip() for s in doc.sents if s.text.strip()] for doc in docs]
+    """Each parsed paragraph as a list of sentences.
+
+    A sentence that follows the last one with no space between ("Use the [" | "red] flag") is the same sentence:
+    passages join sentences with a space, which would write "[ red]".
+    """
+    paragraphs = []
+    for doc in docs:
+        found: list[str] = []
+        glued = False  # the previous sentence ended without a space
+        for sent in doc.sents:
+            text = sent.text.strip()
+            if text and glued and found:
+                found[-1] += text
+            elif text:
+                found.append(text)
+            glued = not sent[-1].whitespace_ and not sent[-1].is_space
+        paragraphs.append(found)
+    return paragraphs
 
 
 def analyse(nlp: Language, documents: Sequence[list[str]], *, entities: Sequence[bool] | None = None,

@@ -1,7 +1,7 @@
 """Read a PATH given to `index` into talk records and notes, one reader per format.
 
     detect_format(path)                 which `Format` a file or directory holds
-    read_path(path, format=None)        everything in it, as a `ReadResult`
+    read_path(path, format=None, exclude=None)   everything in it (but the folder `exclude`), as a `ReadResult`
 
 A directory is a pyvideo data folder (`*/category.json` with `*/videos/*.json`, or one event
 folder), or else a tree of `.txt` / `.md` / `.markdown` files, each a listing or notes.
@@ -49,8 +49,11 @@ def detect_format(path: Path) -> Format:
     )
 
 
-def read_path(path: Path, *, format: Format | None = None) -> ReadResult:  # noqa: A002
-    """Read every talk and note under PATH; only a missing PATH raises `InputError`."""
+def read_path(path: Path, *, format: Format | None = None, exclude: Path | None = None) -> ReadResult:  # noqa: A002
+    """Read every talk and note under PATH; only a missing PATH raises `InputError`.
+
+    `exclude` is a folder never read (the index directory, when it sits inside a source folder).
+    """
     if not path.exists():
         raise InputError(str(path), "no such file or directory")
     root = path.absolute()
@@ -58,12 +61,12 @@ def read_path(path: Path, *, format: Format | None = None) -> ReadResult:  # noq
         if format is Format.PYVIDEO or (format is None and is_pyvideo_dir(root)):
             talks, skipped, files = read_pyvideo_dir(root)
             return ReadResult(talks=tuple(talks), skipped=tuple(skipped), files=files)
-        return _read_text_tree(root, format)
+        return _read_text_tree(root, format, exclude)
     return _read_file(root, root.name, format)
 
 
-def _read_text_tree(root: Path, format: Format | None) -> ReadResult:  # noqa: A002
-    results = [_read_file(file, rel, format) for file, rel in _walk_text_files(root)]
+def _read_text_tree(root: Path, format: Format | None, exclude: Path | None = None) -> ReadResult:  # noqa: A002
+    results = [_read_file(file, rel, format) for file, rel in _walk_text_files(root, exclude)]
     return ReadResult(
         talks=tuple(talk for result in results for talk in result.talks),
         notes=tuple(note for result in results for note in result.notes),
@@ -73,11 +76,14 @@ def _read_text_tree(root: Path, format: Format | None) -> ReadResult:  # noqa: A
     )
 
 
-def _walk_text_files(root: Path) -> list[tuple[Path, str]]:
-    """(file, path relative to root) of each text file, sorted; hidden names and a folder's README skipped."""
+def _walk_text_files(root: Path, exclude: Path | None = None) -> list[tuple[Path, str]]:
+    """(file, path relative to root) of each text file, sorted; hidden names, a folder's README and the folder
+    `exclude` (by its real path) skipped."""
+    excluded = os.path.realpath(exclude) if exclude is not None else None
     found = []
     for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
+        dirs[:] = sorted(name for name in dirs if not name.startswith(".")
+                         and (excluded is None or os.path.realpath(os.path.join(folder, name)) != excluded))
         for name in sorted(names):
             if name.startswith(".") or Path(name).stem.upper() == "README":
                 continue  # a README describes the folder; it is not one of its notes

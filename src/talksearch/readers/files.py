@@ -7,6 +7,7 @@ unreadable file is and say so with the same `InputError` reasons:
     "binary file, not text"                       NUL bytes in the first 8 KB, no UTF-16 BOM
     "not UTF-16 text (decode error at byte N)"    a UTF-16 BOM (or NUL pattern) over bytes that are not UTF-16
     "cannot read: <OS error>"                     permissions, a directory named like a file...
+    "not a regular file (<what it is>)"           a named pipe, socket or device: reading it could wait forever
     "file name is not valid UTF-8; rename the file"   bytes in its name that no index can store
 
 A UTF-8 or UTF-16 BOM is honoured, UTF-16 without one is recognised by its NUL bytes, and bytes
@@ -19,6 +20,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +28,8 @@ from pathlib import Path
 from talksearch.errors import InputError
 
 SNIFF_BYTES = 8192  # how much of a file is searched for NUL bytes
+_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device"}  # what a path that is not a regular file is, as a skipped file's reason
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 # Licence boilerplate that conference exports append to descriptions (EuroPython 2018-2024,
@@ -44,10 +48,19 @@ def read_text(path: Path) -> str:
     """The decoded, newline- and NFC-normalised text of a file; `InputError` if it isn't text."""
     name = path_text(path)
     try:
+        check_regular(path)
         data = path.read_bytes()
     except OSError as error:
         raise InputError(name, f"cannot read: {error.strerror or error}") from None
     return decode_text(data, name)
+
+
+def check_regular(path: Path) -> None:
+    """`InputError` unless `path` is a regular file (or a link to one): opening a named pipe waits for a writer,
+    a device may never end. A directory passes: reading it fails with its own "cannot read" reason."""
+    mode = path.stat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputError(path_text(path), f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'special file')})")
 
 
 def path_text(path: Path) -> str:

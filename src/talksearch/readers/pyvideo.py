@@ -16,7 +16,7 @@ from typing import Any
 
 from talksearch.errors import InputError
 from talksearch.normalize import fold, storable
-from talksearch.readers.files import cut_license, read_text, unique
+from talksearch.readers.files import check_regular, cut_license, read_text, unique
 from talksearch.records import Format, Skipped, TalkRecord
 
 TEXT_FIELDS = ("description", "summary", "abstract")  # pyvideo fields kept as `texts`
@@ -84,8 +84,9 @@ def read_video_file(
 def read_event_title(event_dir: Path) -> str:
     """The event title from `category.json`, or the folder name if it has none."""
     try:
+        check_regular(event_dir / "category.json")
         data = json.loads((event_dir / "category.json").read_bytes())
-    except (OSError, ValueError, RecursionError):
+    except (InputError, OSError, ValueError, RecursionError):
         return event_dir.name
     title = data.get("title") if isinstance(data, dict) else None
     return _clean(title) or event_dir.name
