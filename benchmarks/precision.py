@@ -189,7 +189,7 @@ def write_vectors(copy: store.Generation, documents, passages, vectors: np.ndarr
     writer.path = copy.path
     writer.write_vectors(vectors)
     writer.write_document_vectors(document_means(documents, passages, vectors))
-    manifest = {**copy.manifest, "precision": precision}
+    manifest = {**copy.manifest, "precision": precision, "files": store._sizes(copy.path)}
     store._write_atomic(copy.path / store.MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
 
 

@@ -42,6 +42,7 @@ def test_a_frame_of_hits_has_the_same_columns_and_types_with_talks_notes_or_no_h
 def test_filters_take_one_term_as_a_string_and_refuse_an_unknown_kind(demo):
     one = [h.id for h in demo.query("web", k=5, filters=talksearch.Filters(mentions="django"))]
     assert one and one == [h.id for h in demo.query("web", k=5, filters=talksearch.Filters(mentions=("django",)))]
+    assert one == [h.id for h in demo.query("web", k=5, filters=talksearch.Filters(mentions=["django"]))]
     with pytest.raises(talksearch.UsageError) as refused:
         talksearch.Filters(kind="video")
     assert str(refused.value) == "kind must be talk or note, not 'video'"

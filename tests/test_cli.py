@@ -229,6 +229,15 @@ def test_a_file_cut_short_is_named_by_query_and_refresh_and_rebuild_recovers(ind
     assert invoke("query", "celery").exit_code == 0
 
 
+@pytest.mark.parametrize("files", [["meta.duckdb"], {"meta.duckdb": "1000"}])
+def test_a_manifest_whose_file_sizes_are_not_byte_counts_says_to_re_index(indexed, files):
+    manifest = _live(indexed) / store.MANIFEST
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "files": files}))
+    result = invoke("query", "celery")
+    assert (result.exit_code, result.stderr) == (
+        1, f"error: {manifest}: its file sizes are not names and byte counts; re-index with `talksearch index --rebuild`\n")
+
+
 def test_a_manifest_that_is_not_an_object_says_to_re_index(indexed):
     manifest = _live(indexed) / store.MANIFEST
     manifest.write_text("[1, 2]")

@@ -146,7 +146,8 @@ def test_a_vanished_source_is_refused_and_the_index_kept(two_sources, gone, why)
     result = invoke("index", "--index-dir", root)
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (f"error: {notes}: {why}; the index is unchanged: a source that is gone (moved, deleted, "
-                             f"on a drive not mounted) is dropped only when asked: `talksearch index --remove {notes}`\n")
+                             f"on a drive not mounted, read in a --format it is not) is dropped only when asked: "
+                             f"`talksearch index --remove {notes}`\n")
     assert invoke("index", listing, "--index-dir", root).stderr == result.stderr  # a run that names another PATH too
     assert (root / store.CURRENT).read_text() == before
     assert sql(root, "select count(*) as n from notes") == [{"n": 7}]

@@ -155,6 +155,14 @@ def test_a_closed_pipe_ends_quietly_with_exit_0(marked, args):
     assert (done.returncode, done.stderr) == (0, "")
 
 
+@pytest.mark.parametrize("args", [["query", "web"], ["todos"], ["sql", "select 1", "--json"]])
+def test_a_closed_stdout_is_output_dropped_not_an_error(marked, args):
+    done = subprocess.run([sys.executable, "-m", "talksearch", *args, "--index-dir", str(marked)],
+                          stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, pass_fds=(),
+                          preexec_fn=lambda: os.close(1))  # `>&-`: no file descriptor 1 at all
+    assert (done.returncode, done.stderr) == (0, "")
+
+
 @pytest.mark.parametrize("args", [["query", "web"], ["query", "web", "--json"], ["sql", "select 1"]])
 def test_a_full_disk_is_one_error_line(marked, args):
     with open("/dev/full", "w") as full:
@@ -167,11 +175,17 @@ def test_a_full_disk_is_one_error_line(marked, args):
 
 def test_wrapped_result_lines_keep_their_indent(marked):
     out = ANSI.sub("", run(marked, "query", "celery retries", "-k", "2", env={"FORCE_COLOR": "1", "COLUMNS": "40"}).stdout)
-    lines = out.splitlines()
-    assert lines[:4] == [" 1. 2. Talk: Daniel Hepper  [note]      ", "    0.620                               ",
-                         "    Python Events: pyconweb ·           ", "    004_7fcc6484864bb2bb.txt:31         "]
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert lines[0] == " 1. 2. Talk: Daniel Hepper  [note]"  # the score wraps to the next line, indented
+    assert lines[2:4] == ["    Python Events: pyconweb ·", "    004_7fcc6484864bb2bb.txt:31"]
     assert all(line.startswith(("    ", " 1. ", " 2. ")) for line in lines)
     assert max(map(len, lines)) <= 40
+
+
+def test_a_result_number_past_99_is_shown_whole_in_a_terminal(subset_index):
+    out = ANSI.sub("", run(subset_index, "query", "testing", "-k", "1", "--offset", "99",
+                           env={"FORCE_COLOR": "1", "COLUMNS": "60"}).stdout)
+    assert out.startswith("100. ")
 
 
 def test_a_right_to_left_override_is_escaped(marked):

@@ -10,7 +10,7 @@ import pytest
 import talksearch
 from talksearch.errors import AmbiguousTalkError, TalkNotFoundError
 from talksearch.records import Kind
-from talksearch.search import Filters, Query, parse_query
+from talksearch.search import Filters, Query, _as_written, parse_query
 
 from .conftest import build_index, unpack
 
@@ -241,6 +241,23 @@ def test_excluding_a_word_with_a_plus_keeps_what_only_shares_its_letters(subset,
     hits = {h.id for h in subset.query("C extensions -C++", k=100, filters=Filters(kind="talk"))}
     assert not hits & cpp
     assert hits & c_only
+
+
+@pytest.mark.parametrize(("term", "text", "matches"), [
+    ("C# developers", "C#\u00a0developers", True),  # a no-break space, common in text from HTML
+    ("Python's C++", "Python\u2019s C++", True),  # a curly apostrophe
+    ("C++ Rust", "C++, Rust", True),  # punctuation between words, ignored as folding ignores it
+    ("Café C#", "cafe c#", True),
+    ("C++", "Objective-C is C", False),
+    ("C++", "C ++", False),  # what is joined in the term is joined in the text
+    ("C#", "abc# notation", False),
+    ("c++", "Notepad++", False),
+])
+def test_a_term_with_a_plus_or_hash_matches_text_as_folding_would_but_for_those(term, text, matches):
+    import duckdb
+
+    found = duckdb.connect().execute("select regexp_matches(strip_accents(?), ?, 'i')", [text, _as_written(term)])
+    assert found.fetchone()[0] is matches
 
 
 def test_explain_shows_both_rankers(demo):

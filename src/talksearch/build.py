@@ -33,7 +33,7 @@ from .search import RELATED_QUERY_CHARS
 if TYPE_CHECKING:
     import numpy as np
 
-PASSAGE_VERSION = 2  # bump when passage splitting changes, to re-split everything
+PASSAGE_VERSION = 3  # bump when passage splitting changes, to re-split everything (3: no space added inside a word)
 HEADER_TOKENS = 64  # at most this much of a title is repeated in front of each passage
 EMBED_CHUNK = 512  # passages handed to the embedder per call (progress granularity)
 INSERT_ROWS = 2_000  # rows per DuckDB insert (and per fetch of the result fields) when the index is written
@@ -270,7 +270,8 @@ def _missing(gone: dict[str, str]) -> str:
 
     removes = " ".join(f"--remove {shlex.quote(key)}" for key in gone)
     return (f"{'; '.join(f'{key}: {why}' for key, why in gone.items())}; the index is unchanged: a source that is "
-            f"gone (moved, deleted, on a drive not mounted) is dropped only when asked: `talksearch index {removes}`")
+            f"gone (moved, deleted, on a drive not mounted, read in a --format it is not) is dropped only when asked: "
+            f"`talksearch index {removes}`")
 
 
 class _StageTimer:

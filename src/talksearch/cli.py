@@ -321,7 +321,7 @@ def sql(
 ) -> None:
     """Run read-only SQL over the index's metadata (talks, speakers, events, notes, todos, passages, ...).
 
-    Lists are printed as lists (JSON arrays), dates as ISO dates, blobs as \\x and hex digits.
+    With --json, lists are JSON arrays, dates ISO 8601, blobs \\x and hex digits; tables show lists comma-separated.
     """
     with _open(index_dir) as kb:
         columns, rows = kb.sql_rows(query, limit=limit + 1)

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -38,18 +39,28 @@ UNWRAPPED = 1 << 30  # width of output into a pipe or file: nothing is wrapped o
 
 
 class _Stdout:
-    """sys.stdout as it is at each write (test runners swap it), a write it refuses raised as `OutputError`."""
+    """sys.stdout as it is at each write (test runners swap it), a write it refuses raised as `OutputError`; with
+    stdout closed (`>&-`: Python sets it to None), output goes to the null device, as `print` drops it."""
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(sys.stdout, name)
+        return getattr(_target(), name)
 
     def write(self, text: str) -> int:
         with _writing():
-            return sys.stdout.write(text)
+            return _target().write(text)
 
     def flush(self) -> None:
         with _writing():
-            sys.stdout.flush()
+            _target().flush()
+
+
+def _target():
+    return sys.stdout if sys.stdout is not None else _null()
+
+
+@cache
+def _null():
+    return open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - held for the process, like stdout
 
 
 STDOUT = _Stdout()  # where every command's output goes
@@ -168,7 +179,7 @@ def indented(out: Console, text: Text, indent: int = 4, *, first: Text | None = 
     first = first or Text(" " * indent)
     if out.is_terminal:  # a grid wraps the text in its own column
         grid = Table.grid()
-        grid.add_column(width=indent, no_wrap=True)
+        grid.add_column(width=max(indent, first.cell_len), no_wrap=True)  # "100. " is wider than the indent
         grid.add_column(overflow="fold")  # a long id or URL is folded, not cut
         grid.add_row(first, text)
         out.print(grid)

@@ -61,8 +61,8 @@ class Filters:
 
     def __post_init__(self) -> None:
         for name in ("phrases", "excluded", "mentions"):  # one term given as a string is that term, not its letters
-            if isinstance(getattr(self, name), str):
-                object.__setattr__(self, name, (getattr(self, name),))
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
         if self.kind not in (None, "talk", "note"):
             raise UsageError(f"kind must be talk or note, not {self.kind!r}")
 
@@ -80,8 +80,11 @@ class Query:
 
 
 _SYMBOL = re.compile(r"[+#]")  # what folding drops but a name needs: C++, C#, F#, Notepad++
-_TALK_TEXT = "strip_accents(concat_ws(' ', t.title, t.text))"
-_NOTE_TEXT = "strip_accents(concat_ws(' ', n.title, n.context, n.text))"
+_RUNS = re.compile(r"[^\W_]+|[+#]+")  # letters and digits, or + and #
+# what a document's `folded` text holds (`lexical.document_text`), as written: a talk's title, speakers, event and
+# text; a note's heading, its linked talk's title, its context and text
+_TALK_TEXT = "strip_accents(concat_ws(' ', t.title, array_to_string(t.speakers, ' '), t.event_title, t.text))"
+_NOTE_TEXT = "strip_accents(concat_ws(' ', n.title, t.title, n.context, n.text))"
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')  # -?"a phrase", or a word
 
 
@@ -109,22 +112,20 @@ def parse_query(raw: str) -> Query:
 
 
 def _as_written(term: str) -> str:
-    r"""An RE2 pattern (for DuckDB's `regexp_matches`, case ignored) matching `term` with its punctuation, as a whole
-    word where it starts or ends with a letter or digit, accents stripped, any run of spaces for a space.
+    r"""An RE2 pattern (for DuckDB's `regexp_matches`, case ignored) for `term` as folding matches it, but with its
+    `+` and `#`: its runs of letters and digits and of `+` and `#` in order, as close as in `term`, what separates
+    them there (spaces, other punctuation) optional; whole words at its ends.
 
-    >>> print(_as_written("C++"), _as_written("Café #1"))
-    (?:^|[^\pL\pN_])C\+\+ (?:^|[^\pL\pN_])Cafe\s+\#1(?:[^\pL\pN_]|$)
+    >>> print(_as_written("C++"), _as_written("Café's C#"))
+    (?:^|[^\pL\pN_])C\+\+ (?:^|[^\pL\pN_])Cafe[^\pL\pN+#]*s[^\pL\pN+#]*C\#
     """
-    term = strip_accents(" ".join(term.split()))
-
-    def literal(ch: str) -> str:
-        if ch == " ":
-            return r"\s+"
-        return "\\" + ch if ch.isascii() and not (ch.isalnum() or ch == "_") else ch
-
+    term = strip_accents(term)
+    runs = list(_RUNS.finditer(term))
+    pattern = "".join(("" if not i or runs[i - 1].end() == run.start() else r"[^\pL\pN+#]*")
+                      + re.sub(r"([+#])", r"\\\1", run.group()) for i, run in enumerate(runs))
     edge = r"[^\pL\pN_]"
-    return ((f"(?:^|{edge})" if term[:1].isalnum() else "") + "".join(map(literal, term))
-            + (f"(?:{edge}|$)" if term[-1:].isalnum() else ""))
+    return ((f"(?:^|{edge})" if runs[0].group()[0].isalnum() else "") + pattern
+            + (f"(?:{edge}|$)" if runs[-1].group()[-1].isalnum() else ""))
 
 
 @dataclass(frozen=True)

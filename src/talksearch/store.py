@@ -297,6 +297,8 @@ def _sizes(path: Path) -> dict[str, int]:
 def _check_sizes(path: Path, sizes: dict[str, int]) -> None:
     """IndexDamagedError if a file the manifest lists is missing or not the size it was written at (a cut-off copy,
     a file emptied by a full disk): a stat per file, cheap enough for every open."""
+    if not isinstance(sizes, dict) or not all(isinstance(n, str) and type(b) is int for n, b in sizes.items()):
+        raise IndexDamagedError(f"{path / MANIFEST}: its file sizes are not names and byte counts; {REINDEX}")
     for name, size in sizes.items():
         try:
             actual = (path / name).stat().st_size
