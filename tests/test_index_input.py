@@ -184,6 +184,9 @@ def test_an_index_inside_its_source_folder_is_not_read(tmp_path, embedder, monke
     inside = invoke("index", "indexes/CURRENT")
     assert (inside.exit_code, inside.stderr) == (2, "error: indexes/CURRENT: the index directory indexes/ or inside "
                                                     "it; index the files it is built from\n")
+    # another index in the folder (not the one written) is not notes either
+    other = invoke("index", ".", "--index-dir", tmp_path / "elsewhere")
+    assert "1 files (1 new or changed, 0 unchanged, 0 skipped): added 0 talks, 7 notes" in other.stdout, other.output
 
 
 # 5. named pipes

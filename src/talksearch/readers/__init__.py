@@ -76,13 +76,23 @@ def _read_text_tree(root: Path, format: Format | None, exclude: Path | None = No
     )
 
 
+def _is_index(folder: str) -> bool:
+    """A talksearch index directory: its CURRENT pointer names one of its generations (store.py's layout)."""
+    try:
+        with open(os.path.join(folder, "CURRENT"), encoding="utf-8") as pointer:
+            live = pointer.read(200).strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return live.startswith("gen-") and os.path.isdir(os.path.join(folder, live))
+
+
 def _walk_text_files(root: Path, exclude: Path | None = None) -> list[tuple[Path, str]]:
-    """(file, path relative to root) of each text file, sorted; hidden names, a folder's README and the folder
-    `exclude` (by its real path) skipped."""
+    """(file, path relative to root) of each text file, sorted; hidden names, a folder's README, the folder
+    `exclude` (by its real path) and any talksearch index (`_is_index`) skipped."""
     excluded = os.path.realpath(exclude) if exclude is not None else None
     found = []
     for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(name for name in dirs if not name.startswith(".")
+        dirs[:] = sorted(name for name in dirs if not name.startswith(".") and not _is_index(os.path.join(folder, name))
                          and (excluded is None or os.path.realpath(os.path.join(folder, name)) != excluded))
         for name in sorted(names):
             if name.startswith(".") or Path(name).stem.upper() == "README":
