@@ -12,24 +12,18 @@ import signal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from talksearch import build, store
-from talksearch.cli import app
 from talksearch.errors import UsageError
 
 from .conftest import build_index
+from .test_cli import invoke
 from .test_fuzz import console
 
-runner = CliRunner()
 READERS = Path(__file__).parent / "data" / "readers"
 LISTING = READERS / "listing" / "000_0432f46ee71f120e.txt"  # 9 talks
 NOTES = READERS / "notes" / "004_7fcc6484864bb2bb.txt"  # 7 notes
 VIDEO = READERS / "pyvideo" / "europython-2024" / "videos" / "event-sourcing-in-production-borjan-tchakaloff.json"
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def sql(root: Path, query: str) -> list[dict]:

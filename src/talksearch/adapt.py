@@ -150,7 +150,6 @@ def run(root: Path, *, epochs: float = EPOCHS, seed: int = 0, progress: build.Pr
     if not 0 <= seed < 2**32:
         raise UsageError(f"--seed must be from 0 to {2**32 - 1}, not {seed}")
     stages: dict[str, float] = {}
-    store.check_root(root)
     store.current(root)  # no index: say so before the lock makes a directory for it
     with store.locked(root):
         generation = store.current(root)

@@ -112,7 +112,6 @@ def run(
     from .readers import read_path
 
     forced = _format_value(format, paths)
-    store.check_root(root)
     started = time.perf_counter()
     progress = timer = _StageTimer(progress)
     with store.locked(root):

@@ -313,17 +313,18 @@ class Searcher:
                 text_args.append(rows.tolist())
             text_sql.append("and d.folded like ?")
             text_args.append(f"% {fold(phrase)} %")
-            if _SYMBOL.search(phrase):  # "C++" and "C#" as written, not as the "c" folding leaves of them
-                talk_sql.append(f"and regexp_matches({_TALK_TEXT}, ?, 'i')")
-                note_sql.append(f"and regexp_matches({_NOTE_TEXT}, ?, 'i')")
-                talk_args.append(_as_written(phrase))
-                note_args.append(_as_written(phrase))
+
+        def as_written(term: str, negate: str) -> None:  # "C++" and "C#" as written, not as the "c" folding leaves
+            pattern = _as_written(term)
+            for sql, args, text in ((talk_sql, talk_args, _TALK_TEXT), (note_sql, note_args, _NOTE_TEXT)):
+                sql.append(f"and {negate} regexp_matches({text}, ?, 'i')")
+                args.append(pattern)
+
+        for phrase in filter(_SYMBOL.search, filters.phrases):
+            as_written(phrase, "")
         for word in filters.excluded:
             if _SYMBOL.search(word):
-                talk_sql.append(f"and not regexp_matches({_TALK_TEXT}, ?, 'i')")
-                note_sql.append(f"and not regexp_matches({_NOTE_TEXT}, ?, 'i')")
-                talk_args.append(_as_written(word))
-                note_args.append(_as_written(word))
+                as_written(word, "not")
             else:
                 text_sql.append("and d.folded not like ?")
                 text_args.append(f"% {fold(word)} %")

@@ -251,7 +251,7 @@ def current(root: Path, *, strict: bool = True, sizes: bool = True) -> Generatio
     `strict=False` accepts another index format, for reusing its vectors when re-indexing; `sizes=False` leaves the
     files' sizes unchecked, for reading the list of sources of an index about to be rebuilt.
     """
-    check_root(root)
+    _check_root(root)
     pointer = root / CURRENT
     if not pointer.is_file():
         raise IndexMissingError(f"no index at {root}/: build one with `talksearch index PATH` (e.g. `talksearch index data/`)")
@@ -340,7 +340,7 @@ def read_vectors(generation: Generation, *, expected: int):
     return index
 
 
-def check_root(root: Path) -> None:
+def _check_root(root: Path) -> None:
     """UsageError if `root` exists and is not a directory (or a folder on its way is a file): no index can be there."""
     for path in (root, *root.parents):
         if path.exists() or path.is_symlink():
@@ -351,7 +351,8 @@ def check_root(root: Path) -> None:
 
 @contextlib.contextmanager
 def locked(root: Path):
-    """Hold the index's write lock; IndexLockedError if another run holds it."""
+    """Hold the index's write lock (making the directory); IndexLockedError if another run holds it."""
+    _check_root(root)
     root.mkdir(parents=True, exist_ok=True)
     with open(root / LOCK, "a+") as fh:
         try:
