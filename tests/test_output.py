@@ -171,6 +171,41 @@ def test_a_full_disk_is_one_error_line(marked, args):
     assert (done.returncode, done.stderr) == (1, "error: cannot write output: No space left on device\n")
 
 
+BIG_SQL = ["sql", "select range as n, repeat('x', 50) as pad from range(100000)", "--limit", "100000"]  # 6.9 MB
+
+
+def _unbuffered(unbuffered: bool) -> dict:
+    """The environment with or without PYTHONUNBUFFERED (often set in containers, and in CI here)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return {**env, "PYTHONUNBUFFERED": "1"} if unbuffered else env
+
+
+@pytest.mark.parametrize("unbuffered", [True, False])
+def test_a_pipe_closed_in_the_middle_of_the_output_ends_quietly_with_exit_0(marked, unbuffered):
+    command = [sys.executable, "-m", "talksearch", *BIG_SQL, "--index-dir", str(marked)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_unbuffered(unbuffered)) as proc:
+        first = proc.stdout.readline()  # the reader takes one line, like `| head -1`, and goes
+        proc.stdout.close()
+        error = proc.stderr.read()
+    assert first.startswith("┏".encode()) and (proc.returncode, error) == (0, b"")
+
+
+@pytest.mark.parametrize("unbuffered", [True, False])
+def test_output_cut_short_by_a_file_size_limit_is_one_error_line(marked, tmp_path, unbuffered):
+    # a write the file takes only in part: with PYTHONUNBUFFERED=1 the rest used to be dropped, with exit 0
+    import resource
+    import signal
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 16, 1 << 16))
+
+    with open(tmp_path / "out.txt", "w") as out:
+        done = subprocess.run([sys.executable, "-m", "talksearch", *BIG_SQL, "--index-dir", str(marked)], stdout=out,
+                              stderr=subprocess.PIPE, text=True, preexec_fn=limit, env=_unbuffered(unbuffered))
+    assert (done.returncode, done.stderr) == (1, "error: cannot write output: File too large\n")
+
+
 # -- 6. wrapped lines keep their indent; bidi controls are escaped ------------------------------------------------
 
 def test_wrapped_result_lines_keep_their_indent(marked):

@@ -8,6 +8,7 @@ wrapped or cut: tables take the width their cells need.
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import math
 import os
@@ -55,7 +56,20 @@ class _Stdout:
 
 
 def _target():
-    return sys.stdout if sys.stdout is not None else _null()
+    if sys.stdout is None:
+        return _null()
+    if isinstance(getattr(sys.stdout, "buffer", None), io.RawIOBase):
+        sys.stdout = _buffered(sys.stdout)
+    return sys.stdout
+
+
+def _buffered(stream: io.TextIOWrapper) -> io.TextIOWrapper:
+    """`stream` over a buffer. With PYTHONUNBUFFERED=1 (or -u: common in containers) stdout writes straight to the
+    file, and the text layer ignores a short write's count: what a full disk, a file size limit or a reader gone
+    mid-write left out was lost without an error. A buffered writer writes the rest, and fails on it. Flushed at
+    each line, as unbuffered output was seen."""
+    return io.TextIOWrapper(io.BufferedWriter(stream.buffer), encoding=stream.encoding, errors=stream.errors,
+                            line_buffering=True, write_through=True)
 
 
 @cache
