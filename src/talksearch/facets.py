@@ -191,28 +191,32 @@ class Gazetteer:
         lower: Counter[str] = Counter()
         english: Counter[str] = Counter()  # documents in English that name it mid-sentence
         at: dict[str, set] = defaultdict(set)  # events (or notes) naming it, the first MIN_EVENTS
+        full: set[str] = set()  # ... terms named at MIN_EVENTS places already: only that is asked
         named: Counter[str] = Counter()  # documents naming it anywhere, in any case
         own: Counter[str] = Counter()  # ... at an event named after it
         forms: dict[str, Counter] = defaultdict(Counter)
+        # every document's words are counted here, so the counting is left to Counter.update and set operations
         for i, source in enumerate(sources):
             place = source.event or f"note:{i}"
-            seen: dict[str, bool] = {}
-            for match in _MID_SENTENCE.finditer(source.text):
-                form = match.group()
+            seen: dict[str, bool] = {}  # key -> written with a capital at least once
+            for form, n in Counter(_MID_SENTENCE.findall(source.text)).items():
                 k = key(form)
-                capital = form != form.lower()
-                seen[k] = seen.get(k, False) or capital
-                if capital:
-                    forms[k][form] += 1
-            for k, capital in seen.items():
-                (upper if capital else lower)[k] += 1
-                english[k] += source.english
-                if len(at[k]) < MIN_EVENTS:  # only "named at MIN_EVENTS places" is asked: no need to hold them all
-                    at[k].add(place)
-            names = events.get(source.event or "", frozenset())
-            for k in {key(m.group()) for m in _TOKEN.finditer(source.text)}:  # titles name their conference more
-                named[k] += 1
-                own[k] += k in names
+                if form != form.lower():
+                    seen[k] = True
+                    forms[k][form] += n
+                else:
+                    seen.setdefault(k, False)
+            upper.update(k for k, capital in seen.items() if capital)
+            lower.update(k for k, capital in seen.items() if not capital)
+            if source.english:
+                english.update(seen.keys())
+            for k in seen.keys() - full:
+                at[k].add(place)
+                if len(at[k]) >= MIN_EVENTS:
+                    full.add(k)
+            words = set(map(key, _TOKEN.findall(source.text)))
+            named.update(words)
+            own.update(words & events.get(source.event or "", frozenset()))  # titles name their conference more
         tagged: Counter[str] = Counter()
         tag_english: Counter[str] = Counter()
         tag_events: dict[str, set] = defaultdict(set)
