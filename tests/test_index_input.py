@@ -252,3 +252,30 @@ def test_a_bad_precision_is_refused_even_when_nothing_needs_embedding(tmp_path, 
                                        "'bf16'. (see `talksearch index --help`)\n")
     assert (root / store.CURRENT).read_text() == before
 
+
+
+def test_notes_named_alike_in_two_sources_are_two_notes_and_keep_their_todos(tmp_path, embedder):
+    # each folder's notes.md under the same heading: one id each source would give them, "note:notes.md#keynote-notes"
+    for folder, animal in (("a", "aardvark"), ("b", "wombat")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notes.md").write_text(f"# Keynote notes\nThe {animal} remark.\n- [ ] ask about {animal}s\n")
+    root = tmp_path / "index"
+    build_index(root, [tmp_path / "a"], embedder)
+    summary = build_index(root, [tmp_path / "b"], embedder)  # a second folder, added on a later run
+    assert (summary.added["notes"], summary.removed["notes"]) == (2, 1)  # a's note is renamed: its id is a's now
+    assert sql(root, "select id, file, path from notes order by id") == [
+        {"id": "note:a/notes.md#keynote-notes", "file": "notes.md", "path": str(tmp_path / "a" / "notes.md")},
+        {"id": "note:b/notes.md#keynote-notes", "file": "notes.md", "path": str(tmp_path / "b" / "notes.md")}]
+    assert [row["text"] for row in sql(root, "select text from todos order by text")] == ["ask about aardvarks",
+                                                                                        "ask about wombats"]
+    assert json.loads(invoke("query", "wombat", "--json", "--index-dir", root).stdout)[0]["id"] == \
+        "note:b/notes.md#keynote-notes"
+
+
+def test_the_same_notes_file_under_two_sources_is_one_note(tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Keynote notes\nThe aardvark remark.\n")
+    from talksearch.readers import read_path
+
+    found = build.distinct_notes([read_path(notes).notes, read_path(tmp_path).notes])
+    assert [(n.id, n.path) for n in found] == [("note:notes.md#keynote-notes", str(notes))]

@@ -15,7 +15,7 @@ import shutil
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property, partial
 from itertools import islice
@@ -147,9 +147,7 @@ def run(
         skipped = tuple(s for r in results.values() for s in r.skipped)
         files = sum(r.files for r in results.values())  # as each source counted them, for `sources`
         talks = merge_talks(t for r in results.values() for t in r.talks)
-        # the same notes file under two sources is one note: the first source's
-        unique = {n.id: n for r in reversed(results.values()) for n in r.notes}
-        notes = [unique[note_id] for note_id in sorted(unique)]
+        notes = distinct_notes(r.notes for r in results.values())
         # the PATHs given on this run, or on a plain refresh every known source, must yield something
         checked = [str(p.resolve()) for p in paths] or list(sources)
         if checked and not any(results[key].talks or results[key].notes for key in checked):
@@ -234,6 +232,28 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
             **({"adapted": old.weights.adapted} if old.weights.adapted else {}),
         })
     return counts["passages"], embedded
+
+
+def distinct_notes(sources: Iterable[Iterable[Note]]) -> list[Note]:
+    """Every note once, by id. The same file reached through two sources is one note (the first source's). Two
+    files that are named alike relative to their sources (`a/notes.md` and `b/notes.md`, each source's `notes.md`)
+    give notes whose ids would be the same: those ids name the file by its path from the folder the files share."""
+    first: dict[tuple[str, str], Note] = {}  # (file, id) -> its note
+    for notes in sources:
+        for note in notes:
+            first.setdefault((note.path, note.id), note)
+    files: dict[str, list[str]] = {}
+    for path, note_id in first:
+        files.setdefault(note_id, []).append(path)
+    out: dict[str, Note] = {}
+    for (path, note_id), note in first.items():
+        if len(files[note_id]) > 1:
+            _, _, slug = note_id.rpartition("#")
+            note = replace(note, id=f"note:{os.path.relpath(path, os.path.commonpath(files[note_id]))}#{slug}")
+            if note.id in out:  # named alike even so: the whole path
+                note = replace(note, id=f"note:{path}#{slug}")
+        out[note.id] = note
+    return [out[note_id] for note_id in sorted(out)]
 
 
 def _format_value(format: Format | str | None, paths: list[Path]) -> str | None:  # noqa: A002
