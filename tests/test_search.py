@@ -173,6 +173,18 @@ def test_offset_pages_through_the_same_ranking(subset):
     assert [h.id for h in subset.query("web frameworks", k=3, offset=3)] == six[3:]
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])  # rrf fuses each ranker's best `depth`: not these
+def test_pages_past_the_ranking_depth_go_on_without_gaps_or_repeats(subset, monkeypatch, mode):
+    # the ranking keeps its best LEXICAL_DEPTH (1,000) documents: here 5, so that `-k 30` and `--offset 40` need more
+    from talksearch import kb, search
+
+    whole = [h.id for h in subset.query("python", k=60, mode=mode)]
+    monkeypatch.setattr(kb, "LEXICAL_DEPTH", 5)
+    monkeypatch.setattr(search._ranked, "__defaults__", (5,))  # rankings that ask for no depth get 5 too
+    assert len(whole) == 60 and [h.id for h in subset.query("python", k=30, mode=mode)] == whole[:30]
+    assert [h.id for p in range(0, 60, 20) for h in subset.query("python", k=20, offset=p, mode=mode)] == whole
+
+
 def test_sort_by_date_newest_first(subset):
     hits = subset.query("testing", k=20, sort="date", filters=Filters(kind="talk"))
     dates = [h.date for h in hits]

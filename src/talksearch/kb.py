@@ -19,7 +19,7 @@ from . import store
 from .errors import AmbiguousTalkError, TalkNotFoundError, UsageError
 from .normalize import fold
 from .records import Hit, Kind, Recording, Todo
-from .search import MODES, Filters, Ranked, Searcher, parse_query, snippet
+from .search import LEXICAL_DEPTH, MODES, Filters, Ranked, Searcher, parse_query, snippet
 
 if TYPE_CHECKING:
     import duckdb
@@ -122,7 +122,12 @@ class KnowledgeBase:
             raise UsageError("the query is empty: give some words to search for")
         filters = replace(filters, phrases=filters.phrases + parsed.phrases, excluded=filters.excluded + parsed.excluded)
         vector = self.searcher.embedder.embed([parsed.text])[0]
-        ranked = self.searcher.rank(parsed.text, filters, mode=mode, vector=vector)
+        depth = max(LEXICAL_DEPTH, 2 * (offset + k))
+        ranked = self.searcher.rank(parsed.text, filters, mode=mode, vector=vector, depth=depth)
+        while (sort == "relevance" and len(ranked.positions) >= depth and depth < self.searcher.size
+               and len(self._collapse(ranked.positions, offset + k, all_recordings)) < offset + k):
+            depth *= 4  # recordings of one talk took the places: rank deeper (`-k 2000`, `--offset 1000`)
+            ranked = self.searcher.rank(parsed.text, filters, mode=mode, vector=vector, depth=depth)
         if sort == "date":
             pool = self._collapse(ranked.positions, SORT_POOL, all_recordings)
             if not all_recordings:  # a talk given several times is as new as its newest recording, and shown as it

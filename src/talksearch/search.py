@@ -377,29 +377,32 @@ class Searcher:
         scores = self.bm25.scores(query)
         return scores if keep is None else np.where(keep, scores, 0.0)
 
-    def rank(self, query: str, filters: Filters = Filters(), *, mode: str = "hybrid", vector=None) -> Ranked:
+    def rank(self, query: str, filters: Filters = Filters(), *, mode: str = "hybrid", vector=None,
+             depth: int = LEXICAL_DEPTH) -> Ranked:
+        """The best `depth` documents for `query` (each ranker's best `depth`, for rrf)."""
         keep = self.mask(self.allowed(filters))
         if vector is None and mode != "lexical":
             vector = self.embedder.embed([query])[0]
         cosine = self.dense_scores(vector, keep) if mode != "lexical" else None
         bm25 = self.lexical_scores(query, keep) if mode != "dense" else None
-        return self.combine(cosine, bm25, mode=mode, filters=filters)
+        return self.combine(cosine, bm25, mode=mode, filters=filters, depth=depth)
 
     def combine(self, cosine: np.ndarray | None, bm25: np.ndarray | None, *, mode: str,
-                filters: Filters = Filters()) -> Ranked:
+                filters: Filters = Filters(), depth: int = LEXICAL_DEPTH) -> Ranked:
         """The ranking `mode` makes of each ranker's scores (None for a ranker the mode does not use)."""
         import numpy as np
 
         if mode == "dense":
-            return _ranked(cosine, cosine, None)
+            return _ranked(cosine, cosine, None, depth)
         if mode == "lexical":
-            return _ranked(np.where(bm25 > 0, bm25, -np.inf), None, bm25)
+            return _ranked(np.where(bm25 > 0, bm25, -np.inf), None, bm25, depth)
         if mode == "rrf":
-            dense, lex = _ranked(cosine, cosine, None), _ranked(np.where(bm25 > 0, bm25, -np.inf), None, bm25)
+            dense = _ranked(cosine, cosine, None, depth)
+            lex = _ranked(np.where(bm25 > 0, bm25, -np.inf), None, bm25, depth)
             positions, scores = fuse_rrf((dense.positions, dense.scores), (lex.positions, lex.scores))
             return Ranked(positions, scores, cosine, bm25)
         penalty = 0.0 if filters.lang else FOREIGN_PENALTY
-        return _ranked(self.blend(cosine, bm25, weight=DENSE_WEIGHT, penalty=penalty), cosine, bm25)
+        return _ranked(self.blend(cosine, bm25, weight=DENSE_WEIGHT, penalty=penalty), cosine, bm25, depth)
 
     def blend(self, cosine: np.ndarray, bm25: np.ndarray, *, weight: float, penalty: float = 0.0) -> np.ndarray:
         """weight * cosine + (1 - weight) * BM25 / the query's best BM25, minus `penalty` for foreign talks."""
