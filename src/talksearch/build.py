@@ -235,24 +235,28 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
 
 
 def distinct_notes(sources: Iterable[Iterable[Note]]) -> list[Note]:
-    """Every note once, by id. The same file reached through two sources is one note (the first source's). Two
-    files that are named alike relative to their sources (`a/notes.md` and `b/notes.md`, each source's `notes.md`)
-    give notes whose ids would be the same: those ids name the file by its path from the folder the files share."""
-    first: dict[tuple[str, str], Note] = {}  # (file, id) -> its note
+    """Every note once, by id. Notes that would have the same id (each source's `notes.md` under one heading) are
+    one note when they say the same (the same file reached through two sources, or a copy of it: the first source's
+    is kept). When they differ, each is kept, and their ids name the file by its path from the folder the files
+    share (`note:a/notes.md#…`, `note:b/notes.md#…`)."""
+    alike: dict[str, list[Note]] = {}  # id -> its notes that differ, the first source's first
     for notes in sources:
         for note in notes:
-            first.setdefault((note.path, note.id), note)
-    files: dict[str, list[str]] = {}
-    for path, note_id in first:
-        files.setdefault(note_id, []).append(path)
+            found = alike.setdefault(note.id, [])
+            if not any(replace(note, path=other.path) == other for other in found):
+                found.append(note)
     out: dict[str, Note] = {}
-    for (path, note_id), note in first.items():
-        if len(files[note_id]) > 1:
-            _, _, slug = note_id.rpartition("#")
-            note = replace(note, id=f"note:{os.path.relpath(path, os.path.commonpath(files[note_id]))}#{slug}")
+    for note_id, found in alike.items():
+        if len(found) == 1:
+            out[note_id] = found[0]
+            continue
+        shared = os.path.commonpath([note.path for note in found])
+        _, _, slug = note_id.rpartition("#")
+        for note in found:
+            note = replace(note, id=f"note:{os.path.relpath(note.path, shared)}#{slug}")
             if note.id in out:  # named alike even so: the whole path
-                note = replace(note, id=f"note:{path}#{slug}")
-        out[note.id] = note
+                note = replace(note, id=f"note:{note.path}#{slug}")
+            out[note.id] = note
     return [out[note_id] for note_id in sorted(out)]
 
 
