@@ -10,6 +10,7 @@ import talksearch
 def test_public_names_are_pinned():
     assert sorted(talksearch.__all__) == sorted([
         "AmbiguousTalkError", "Detail", "Filters", "Hit", "IndexDamagedError", "IndexLockedError", "IndexMissingError",
+        "IndexReplacedError",
         "InputError", "Kind", "KnowledgeBase", "ModelError", "NoSourcesError", "Note", "Recording", "Talk",
         "TalkNotFoundError", "TalkRecord", "TalksearchError", "Todo", "Topics", "UsageError", "__version__", "open",
     ])
@@ -46,3 +47,55 @@ def test_filters_take_one_term_as_a_string_and_refuse_an_unknown_kind(demo):
     with pytest.raises(talksearch.UsageError) as refused:
         talksearch.Filters(kind="video")
     assert str(refused.value) == "kind must be talk or note, not 'video'"
+
+
+def test_a_closed_knowledge_base_refuses_every_call_in_one_way(demo_index, embedder):
+    from talksearch.errors import UsageError
+
+    base = talksearch.open(demo_index, embedder=embedder)
+    base.query("celery", k=1, filters=talksearch.Filters(kind="note"))  # DuckDB opened
+    base.close()
+    calls = [lambda: base.query("celery"), lambda: base.query("celery", filters=talksearch.Filters(since=2020)),
+             lambda: base.related("Zero Trust APIs with Python"), lambda: base.sql("select 1"), base.todos, base.stats,
+             lambda: base.con]
+    for call in calls:
+        with pytest.raises(UsageError, match=r"^this KnowledgeBase is closed: open the index again \(talksearch.open\)$"):
+            call()
+
+
+def test_one_knowledge_base_serves_two_threads(demo_index, embedder):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def calls(base):
+        return ([h.id for h in base.query("security", k=5, filters=talksearch.Filters(kind="talk", since=2020))],
+                [h.id for h in base.related("Zero Trust APIs with Python", k=3)],
+                base.sql("select count(*) as n from notes")["n"].tolist(), len(base.todos()))
+
+    with talksearch.open(demo_index, embedder=embedder) as base:
+        expected = calls(base)
+    with talksearch.open(demo_index, embedder=embedder) as base, ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: calls(base), range(60)))  # DuckDB's one connection, the searcher's caches
+    assert expected[0] and results == [expected] * 60
+
+
+def test_a_knowledge_base_open_across_two_refreshes_says_to_open_it_again(tmp_path, embedder):
+    import shutil
+
+    from talksearch.errors import IndexReplacedError
+
+    from .conftest import DATA, build_index
+
+    source = tmp_path / "talks"
+    shutil.copytree(DATA, source)
+    root = tmp_path / "index"
+    build_index(root, [source], embedder)
+    base = talksearch.open(root, embedder=embedder)
+    for n in range(2):  # a refresh keeps the generation before it, not the one before that
+        (source / f"new-{n}.md").write_text(f"# Meetup {n}\n\n- a talk about sqlite {n}\n")
+        build_index(root, [], embedder)
+    with pytest.raises(IndexReplacedError, match=r"^\S+/gen-\S+: replaced by a later `talksearch index` run; "
+                                                 r"open the index again$"):
+        base.sql("select count(*) from notes")
+    base.close()
+    with talksearch.open(root, embedder=embedder) as again:
+        assert again.sql("select count(*) as n from notes")["n"].tolist() == [9]

@@ -50,6 +50,10 @@ class IndexDamagedError(TalksearchError):
     """The index on disk is incomplete, damaged, or was built by another model or version."""
 
 
+class IndexReplacedError(TalksearchError):
+    """The generation an open KnowledgeBase reads was replaced by later `index` runs and removed."""
+
+
 class ModelError(TalksearchError):
     """The embedding model is missing, or its weights fail the hash check."""
 

@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
-from functools import cached_property
+from functools import cached_property, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import store
 from .errors import AmbiguousTalkError, TalkNotFoundError, UsageError
@@ -35,6 +36,7 @@ SORT_POOL = 100  # best matches that --sort date orders
 MMR_DIVERSITY = 0.0  # weight of redundancy in MMR; off by default: on the dev set 0.1 cost 0.015 nDCG@10, 0.3 cost 0.08
 SQL_TABLES = ("talks", "talk_sources", "speakers", "events", "sources", "skipped", "notes", "todos", "passages",
               "documents", "mentions")
+T = TypeVar("T")
 FACET_LIST = 12  # tools, entities and phrases `show` lists for a talk
 
 
@@ -65,13 +67,30 @@ class Topics:
         return pd.DataFrame([asdict(c) for terms in self.facets.values() for c in terms])
 
 
+def _guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """One call at a time per KnowledgeBase (DuckDB's connection and the searcher's caches are shared), and none
+    after `close()`."""
+    @wraps(method)
+    def guarded(self: KnowledgeBase, *args, **kwargs) -> T:
+        with self._lock:
+            if self._closed:
+                raise UsageError("this KnowledgeBase is closed: open the index again (talksearch.open)")
+            return method(self, *args, **kwargs)
+    return guarded
+
+
 class KnowledgeBase:
-    """An open index: query it, find related talks, show one, run read-only SQL."""
+    """An open index: query it, find related talks, show one, run read-only SQL.
+
+    Safe to share between threads (calls take turns); after `close()` every call raises `UsageError`.
+    """
 
     def __init__(self, root: str | Path | None = None, *, embedder: Embedder | None = None) -> None:
         self.root = store.resolve_root(root)
         self.generation = store.current(self.root)
         self.searcher = Searcher(self.generation, lambda: store.connect(self.generation), embedder)
+        self._lock = threading.RLock()
+        self._closed = False
 
     def __enter__(self) -> KnowledgeBase:
         return self
@@ -80,13 +99,16 @@ class KnowledgeBase:
         self.close()
 
     @property
+    @_guarded
     def con(self) -> duckdb.DuckDBPyConnection:
         """The metadata, read-only; opened on first use (a plain query reads only stored fields and vectors)."""
         return self.searcher.con
 
     def close(self) -> None:
-        if "con" in self.searcher.__dict__:
-            self.searcher.con.close()
+        with self._lock:
+            self._closed = True
+            if "con" in self.searcher.__dict__:
+                self.searcher.con.close()
 
     @property
     def manifest(self) -> dict:
@@ -94,6 +116,7 @@ class KnowledgeBase:
 
     # -- asking ------------------------------------------------------------------------------------
 
+    @_guarded
     def query(
         self,
         text: str,
@@ -140,6 +163,7 @@ class KnowledgeBase:
             chosen = self._collapse(ranked.positions, offset + k, all_recordings)[offset:]
         return self._hits(chosen, ranked, parsed.text, vector, explain=explain, all_recordings=all_recordings)
 
+    @_guarded
     def related(self, ref: str, *, k: int = 10, other_speakers: bool = False,
                 diversity: float = MMR_DIVERSITY) -> list[Hit]:
         """The talks and notes closest to the whole text of `ref` (never `ref` itself or its recordings).
@@ -183,6 +207,7 @@ class KnowledgeBase:
             left.remove(best)
         return [pool[i] for i in chosen]
 
+    @_guarded
     def talk(self, ref: str) -> Detail:
         """All there is to know about one talk or note."""
         doc_id = self.resolve(ref)
@@ -223,6 +248,7 @@ class KnowledgeBase:
                 if note["id"] != doc_id and mine & {fold(target) for target in note["links"] or ()}]
         return tuple(out)
 
+    @_guarded
     def topics(self, *, event: str | None = None, since: int | None = None, until: int | None = None,
                ids: Sequence[str] | None = None, n: int = 10) -> Topics:
         """The tools, entities and phrases that set a slice of the collection apart from the rest.
@@ -249,6 +275,7 @@ class KnowledgeBase:
         size = len(ids) if ids is not None else total
         return Topics(size, total, characteristic(rows, size, total, n=n))
 
+    @_guarded
     def resolve(self, ref: str) -> str:
         """The id of the talk or note `ref` names: an id, a unique id prefix, or a title."""
         ref = ref.strip()
@@ -276,6 +303,7 @@ class KnowledgeBase:
         more = f" (showing {MAX_CANDIDATES} of {len(prefixed)})" if len(prefixed) > MAX_CANDIDATES else ""
         raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:", candidates)
 
+    @_guarded
     def vectors(self, kind: str | None = "talk") -> tuple[list[str], np.ndarray]:
         """Ids and whole-text vectors (normalised, one row per talk or note) of every talk, note, or both."""
         import numpy as np
@@ -288,6 +316,7 @@ class KnowledgeBase:
         matrix = np.asarray(self.searcher.document_vectors[[pos for pos, _ in rows]], dtype=np.float32)
         return [doc_id for _, doc_id in rows], matrix
 
+    @_guarded
     def trend(self, topics: dict[str, Sequence[str]]) -> pd.DataFrame:
         """Per year, the share of that year's talks naming each topic: `{"asyncio": ["asyncio"], ...}`.
 
@@ -310,11 +339,13 @@ class KnowledgeBase:
 
     # -- tables ---------------------------------------------------------------------------------------
 
+    @_guarded
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """Run read-only SQL on the metadata: no writes, no files or extensions outside the index."""
         with self._sql_errors(query):
             return self.con.execute(query, params or []).df()
 
+    @_guarded
     def sql_rows(self, query: str, *, limit: int) -> tuple[list[str], list[tuple]]:
         """The column names and first `limit` rows of a read-only query, read from DuckDB's stream, never all of it."""
         with self._sql_errors(query):
@@ -336,6 +367,7 @@ class KnowledgeBase:
             reason = str(exc).splitlines()[0]
             raise UsageError(f"sql: {reason} (the index is read-only; tables: {', '.join(SQL_TABLES)})") from exc
 
+    @_guarded
     def todos(self, *, open_only: bool = False) -> list[dict]:
         """Checkbox items of every note, with their note, linked talk and file:line."""
         where = "where not t.done" if open_only else ""
@@ -355,6 +387,7 @@ class KnowledgeBase:
         rows = [{"file": None, "line": None, "todos": (), **hit.to_dict()} for hit in hits]
         return pd.DataFrame(rows, columns=columns).astype({"line": "Int64", "score": "float64"})
 
+    @_guarded
     def stats(self) -> dict[str, Any]:
         """Counts by event, year, source kind and language; index size; model."""
         size = sum(p.stat().st_size for p in self.generation.path.rglob("*") if p.is_file())
@@ -377,6 +410,7 @@ class KnowledgeBase:
             "by_language": pairs("select coalesce(language, '?'), count(*) from talks group by 1 order by 2 desc"),
         }
 
+    @_guarded
     def sources(self) -> list[dict]:
         return self._rows("select * from sources order by path")
 

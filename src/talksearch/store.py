@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from . import __version__
-from .errors import IndexDamagedError, IndexLockedError, IndexMissingError, UsageError
+from .errors import IndexDamagedError, IndexLockedError, IndexMissingError, IndexReplacedError, UsageError
 
 if TYPE_CHECKING:
     import duckdb
@@ -311,6 +311,8 @@ def _check_sizes(path: Path, sizes: dict[str, int]) -> None:
 def connect(generation: Generation) -> duckdb.DuckDBPyConnection:
     import duckdb
 
+    if not generation.path.is_dir():  # two `index` runs since it was opened: the index is fine, this copy is gone
+        raise IndexReplacedError(f"{generation.path}: replaced by a later `talksearch index` run; open the index again")
     try:
         con = duckdb.connect(str(generation.database), read_only=True)
     except duckdb.Error as exc:
