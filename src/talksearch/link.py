@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 
 from .normalize import fold, slugify
 from .records import Format, Note, Talk, TalkRecord
@@ -96,12 +97,12 @@ def link_notes(notes: Iterable[Note], talks: list[Talk]) -> dict[str, str]:
     """Map note id to the talk it is about, where the note names it unambiguously.
 
     A note links to a talk whose URL it contains, else to a talk whose full title
-    its heading contains, else to the one talk by a speaker its heading names
-    (several talks by that speaker: the one whose title shares most words with the note).
+    its heading contains, else to a talk by a speaker its heading names (front matter:
+    its `speakers`, however many words their names have), but only where something besides
+    the name agrees, and nothing contradicts (see `_by_speaker`).
 
-    Front matter sharpens this: of the talks its title names, those by its `speakers` win;
-    with no title match, its speakers' talks are the candidates (however many words their
-    names have). Either way, candidates at its `event` (then on its `date`) win, where any are.
+    Front matter sharpens the title match: of the talks its title names, those by its
+    `speakers` win, then those at its `event` (then on its `date`), where any are.
     """
     by_url = {url: t.id for t in talks for url in t.urls}
     by_title: dict[str, list[Talk]] = defaultdict(list)
@@ -111,15 +112,16 @@ def link_notes(notes: Iterable[Note], talks: list[Talk]) -> dict[str, str]:
             by_title[fold(talk.title)].append(talk)
         for speaker in talk.speakers:
             by_speaker[fold(speaker)].append(talk)
+    events = _event_pattern(talks)
     links = {}
     for note in notes:
-        talk_id = _link_one(note, by_url, by_title, by_speaker)
+        talk_id = _link_one(note, by_url, by_title, by_speaker, events)
         if talk_id:
             links[note.id] = talk_id
     return links
 
 
-def _link_one(note: Note, by_url, by_title, by_speaker) -> str | None:
+def _link_one(note: Note, by_url, by_title, by_speaker, events: re.Pattern | None) -> str | None:
     for url in note.urls:
         if url in by_url:
             return by_url[url]
@@ -129,15 +131,111 @@ def _link_one(note: Note, by_url, by_title, by_speaker) -> str | None:
     titled = _narrow(note, [t for t in titled if t.id in named] or titled)
     if len({t.group_id for t in titled}) == 1:
         return min(t.id for t in titled)
-    spoken = list(named.values()) or [
-        t for name, ts in by_speaker.items() if len(name.split()) >= 2 and f" {name} " in heading for t in ts
-    ]
-    spoken = _narrow(note, spoken)
+    spoken = list(named.values()) or list({
+        t.id: t for name, ts in by_speaker.items() if len(name.split()) >= 2 and f" {name} " in heading for t in ts
+    }.values())
+    return _by_speaker(note, spoken, events)
+
+
+def _by_speaker(note: Note, spoken: list[Talk], events: re.Pattern | None) -> str | None:
+    """The talk by the note's speaker that something besides the name points to, else None.
+
+    A talk is out when the note contradicts it: the note names an event the talk was not given
+    at (the name of an event in the collection, in its front matter `event`, file context,
+    heading, tags or folder; or a conference-like word such as "pyconweb" or "flaskcon" in any
+    of these but the heading), names only years the talk was not given in, or its front matter
+    `event` is not the talk's. Of the rest, a talk links when
+    the note's front matter `event`, its context, heading, tags or folder name the talk's event,
+    or its `date` is the talk's, or its heading and text hold at least half (and at least two) of
+    the meaningful words of the talk's title (a one-word title: that word in the heading); the
+    most supported one wins, and a tie between different talks links nothing. With no such
+    support, a speaker with one talk (its recordings at several events count as one) links to it.
+    """
     if not spoken:
         return None
+    where = " ".join(fold(part) for part in (
+        note.event or "", note.context, note.title, *note.tags, *PurePosixPath(note.file.replace("\\", "/")).parent.parts,
+    ))
+    mentioned = set(events.findall(f" {where} ")) if events else set()
+    # conference-like words in what the note says about itself (not its heading, which names people)
+    where_meta = " ".join(fold(part) for part in (
+        note.event or "", note.context, *note.tags, *PurePosixPath(note.file.replace("\\", "/")).parent.parts,
+    ))
+    mentioned |= set(_EVENTISH.findall(where_meta))
+    years = set(_YEAR.findall(where)) | ({note.date[:4]} if note.date else set())
     words = set(fold(f"{note.title} {note.text}").split())
-    best = max(spoken, key=lambda t: (len(words & set(fold(t.title).split())), t.date or "", t.id))
-    return best.id
+    heading_words = set(fold(note.title).split())
+
+    scored = []
+    for talk in spoken:
+        names, series, talk_years = _event_names(talk)
+        if any(not any(f" {m} " in f" {n} " for n in names) for m in mentioned):
+            continue  # the note names another event
+        if years and not years & talk_years:
+            continue  # the note names other years
+        at_event = note.event is not None and _at_event(note.event, talk, series, talk_years)
+        if note.event is not None and not at_event:
+            continue  # front matter names another event
+        at_event = at_event or any(f" {s} " in f" {where} " for s in series)
+        on_date = note.date is not None and any(s.date == note.date for s in (talk, *talk.records))
+        content = _title_words(talk)
+        shared = content & words
+        titled = content <= heading_words if len(content) == 1 else len(shared) >= 2 and 2 * len(shared) >= len(content)
+        scored.append(((at_event + on_date + titled, len(shared)), talk))
+    if not scored:
+        return None
+    best = max(key for key, _ in scored)
+    if best[0]:
+        top = [t for key, t in scored if key == best]
+        return min(t.id for t in top) if len({t.group_id for t in top}) == 1 else None
+    if len({t.group_id for t in spoken}) == 1:  # the speaker's one talk, and nothing against it
+        return min(t.id for _, t in scored)
+    return None
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# words that name a conference even when the collection holds none of its talks: pyconweb, flaskcon, djangocon,
+# pydata, europython, euroscipy, ploneconf
+_EVENTISH = re.compile(r"(?<!\w)(?:\w*pycon\w*|\w{3,}con|\w+conf|pydata\w*|euro\w*py\w*)(?!\w)")
+_STOP = frozenset(
+    "a an and are as at be but by can do does for from how i in into is it its make not of on or our so than that "
+    "the their this to too use using vs we what when where which who why will with without you your".split()
+)
+
+
+def _event_pattern(talks: list[Talk]) -> re.Pattern | None:
+    """Matches, in folded text, the name of any event in the collection, without its year (longest first)."""
+    events = {(s.event, s.event_title) for talk in talks for s in (talk, *talk.records)}
+    folded = {fold(name) for pair in events for name in pair}
+    series = {" ".join(_YEAR.sub(" ", name).split()) for name in folded} - {""}
+    if not series:
+        return None
+    alternatives = "|".join(re.escape(s) for s in sorted(series, key=lambda s: (-len(s), s)))
+    return re.compile(rf"(?<=\s)(?:{alternatives})(?=\s)")
+
+
+def _event_names(talk: Talk) -> tuple[set[str], set[str], set[str]]:
+    """The talk's event names (folded, with and without years), the names without years, and its years."""
+    full = {n for s in (talk, *talk.records) for n in (fold(s.event_title), fold(s.event)) if n}
+    series = {" ".join(_YEAR.sub(" ", n).split()) for n in full} - {""}
+    years = {y for n in full for y in _YEAR.findall(n)} | {s.date[:4] for s in (talk, *talk.records) if s.date}
+    return full | series, series, years
+
+
+def _at_event(event: str, talk: Talk, series: set[str], talk_years: set[str]) -> bool:
+    """Whether a front matter `event` names the talk's event: its slug, or its name with no other year."""
+    slug = slugify(event)
+    if any(slug in (s.event, slugify(s.event_title)) for s in (talk, *talk.records)):
+        return True
+    folded = f" {fold(event)} "
+    years = set(_YEAR.findall(folded))
+    return any(f" {s} " in folded for s in series) and (not years or bool(years & talk_years))
+
+
+def _title_words(talk: Talk) -> set[str]:
+    """The words of the talk's title that say what it is about: no stop words, numbers or speaker names."""
+    names = {w for speaker in talk.speakers for w in fold(speaker).split()}
+    return {w for w in fold(talk.title).split() if len(w) > 2 and not w.isdigit() and w not in _STOP and w not in names}
 
 
 def _narrow(note: Note, talks: list[Talk]) -> list[Talk]:

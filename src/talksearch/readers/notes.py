@@ -6,15 +6,23 @@ name), `speaker` or `speakers`, `event`, `date` and `tags` are its metadata (`re
 reads them). Its headings are sections. Front matter that does not parse to a mapping is a
 warning: it is left out and the body after it is read as below.
 
-Any other file is split at headings, in order of preference:
+Any other file is split at headings:
 
-- talk headings: a line opening with "Talk N", "Talk N:", "N. Talk" or "N. Talk:";
-- else markdown headings at the highest level used for talks: with exactly one `# ` heading
-  (a file title, which becomes context) above `## ` headings, split at `## `.
+- markdown headings (`#` to `######`, and setext: a one-line paragraph underlined with `===` or `---`),
+  when the file has any: the first heading, if it is at the top level used and the other headings at that
+  level have no deeper headings under them, is the file's title (context); each note-level heading starts
+  a note, a deeper one is a section of the note above it. The note level is the level of the file's
+  markdown talk headings (`## Talk 3: ...`) if it has some, else the top level used (below the title).
+  A heading above that level, or one above every note (`## A` before a later `# Summary`), starts a note
+  too, so no heading turns earlier sections into context;
+- "Talk N" lines (a line opening with "Talk N", "Talk N:", "N. Talk" or "N. Talk:") split a file with no
+  `#` heading but, at most, one title above the first of them. In a file with `#` headings they are text
+  ("Talk 2 of the day was the best one" is prose there).
 
-Lines before the first heading are every note's `context`. A line made only of hashtags
-(`#python #event`) gives tags to its note and is left out of its text. Checkbox items
-(☐ ☑ ☒ `[ ]` `[x]`) are to-dos. A file without headings is one note titled by its first line.
+Lines before the first heading are every note's `context`; the to-dos among them are the first note's.
+A line made only of hashtags (`#python #event`) gives tags to its note and is left out of its text.
+Checkbox items (☐ ☑ ☒ `[ ]` `[x]`) are to-dos. A file without headings is one note titled by its first
+line (by the file name when that line is a to-do or too long to be a title).
 
 Inline `#tags` count too: a "#" after whitespace or at a line start, then letters, digits,
 "_", "-" and "/" with at least one letter (not "#123", "C#", "page#part", "# Heading"), outside
@@ -36,8 +44,11 @@ from talksearch.readers.vault import FRONT_MATTER_OPEN, FrontMatter, front_matte
 from talksearch.records import Note, Todo
 
 MAX_TITLE = 120  # a longer first line of a heading-less file is prose, not its title
-_TALK_HEADING = re.compile(r"(?:#{1,6}[ \t]+)?(?:talk[ \t]+\d+\b|\d+[ \t]*\.[ \t]*talk\b)", re.I)
+_TALK_HEADING = re.compile(r"(?:talk[ \t]+\d+\b|\d+[ \t]*\.[ \t]*talk\b)", re.I)
 _MD_HEADING = re.compile(r"(#{1,6})[ \t]+(\S.*)")
+_SETEXT = re.compile(r" {0,3}(?:={3,}|-{3,})[ \t]*")  # the underline of a setext heading (or a rule)
+_NOT_SETEXT_TITLE = re.compile(r"[ \t]*(?:[-*+>|•‣◦☐☑☒]|\d+[.)][ \t]|\[[ xX]\])")  # list items, quotes, tables
+_LEVEL, _TALK, _PLAIN_TALK = 0x0F, 0x10, 0x20  # a heading's level: markdown level | _TALK, or _PLAIN_TALK
 _TAG_LINE = re.compile(r"[ \t]*#\w[^\s#]*(?:[ \t]+#\w[^\s#]*)*[ \t]*")
 _TAG = re.compile(r"#(\w[^\s#]*)")
 _FENCE = re.compile(r"[ \t]*(?:```|~~~)")
@@ -56,9 +67,10 @@ _LETTER = re.compile(r"[^\W\d_]")
 class _Line:
     number: int  # 1-based
     text: str
-    level: int  # 0 not a heading, 1-6 markdown level, 9 a "Talk N" heading
+    level: int  # 0 not a heading, else a markdown level 1-6 (| _TALK for "## Talk N"), or _PLAIN_TALK
     tag_line: bool
     in_code: bool
+    underline: bool = False  # the `===`/`---` line under a setext heading
 
 
 def parse_notes(text: str, *, file: str, path: str) -> list[Note]:
@@ -94,21 +106,27 @@ def parse_note_lines(raw: list[str], *, file: str, path: str) -> tuple[list[Note
 
 
 def _split_notes(lines: _Lines, *, file: str, path: str) -> list[Note]:
-    splits = _split_points(lines.levels)
+    splits, markdown = _split_points(lines)  # not markdown: a "Talk N" file, where an underline is text
     if not splits:
         return [_whole_file_note(lines, file=file, path=path)]
     context_lines = lines[: splits[0]]
-    context = _join(_strip_heading(line) for line in context_lines if not line.tag_line)
+    context = _join(_strip_heading(line) for line in context_lines
+                    if not line.tag_line and not (markdown and line.underline))
     file_tags = unique([*_tags(context_lines), *_inline_tags(context_lines)])
     file_links = _links(context_lines)
+    preamble_todos = _todos(context_lines)  # listed once, with the first note
     notes: list[Note] = []
     slugs: dict[str, int] = {}
     for k, start in enumerate(splits):
         end = splits[k + 1] if k + 1 < len(splits) else len(lines)
-        title = _strip_heading(lines[start]).strip()
+        heading = lines[start]
+        title = _strip_heading(heading).strip()
+        body = lines[start + 1 : end]
+        if markdown:
+            body = [line for line in body if not line.underline]
         note_id = f"note:{file}#{_unique_slug(slugify(title), slugs)}"
-        notes.append(_note(note_id, title, lines[start], lines[start + 1 : end], file=file, path=path,
-                           context=context, tags=file_tags, links=file_links))
+        notes.append(_note(note_id, title, heading, body, file=file, path=path, context=context, tags=file_tags,
+                           links=file_links, todos=preamble_todos if k == 0 else ()))
     return notes
 
 
@@ -116,11 +134,11 @@ class _Lines(Sequence[_Line]):
     """A file's lines, numbered from `first` (the file line of raw[0]) and classified once into two bytes a line;
     a `_Line` is made when one is read, so a big file never holds an object per line at once."""
 
-    _TAG_LINE, _IN_CODE = 1, 2  # bits of `flags`
+    _TAG_LINE, _IN_CODE, _UNDERLINE, _SETEXT = 1, 2, 4, 8  # bits of `flags`
 
     def __init__(self, raw: list[str], *, first: int = 1) -> None:
         self.raw, self.first = raw, first
-        self.levels = bytearray(len(raw))  # 0 not a heading, 1-6 markdown level, 9 a "Talk N" heading
+        self.levels = bytearray(len(raw))  # 0 not a heading, else a markdown level (| _TALK), or _PLAIN_TALK
         self.flags = bytearray(len(raw))
         in_code = False
         for index, text in enumerate(raw):
@@ -129,9 +147,25 @@ class _Lines(Sequence[_Line]):
                 in_code = not in_code
             if in_code or fence:
                 self.flags[index] = self._IN_CODE
+            elif _SETEXT.fullmatch(text) and self._setext_title(index - 1):
+                talk = _TALK if self.levels[index - 1] == _PLAIN_TALK else 0
+                self.levels[index - 1] = (1 if text.lstrip().startswith("=") else 2) | talk
+                self.flags[index - 1] |= self._SETEXT
+                self.flags[index] = self._UNDERLINE
             else:
                 self.levels[index] = _level(text)
                 self.flags[index] = self._TAG_LINE if _TAG_LINE.fullmatch(text) else 0
+
+    def _setext_title(self, index: int) -> bool:
+        """Whether line `index` is a one-line paragraph that an underline below it makes a setext heading."""
+        if index < 0 or self.flags[index] or self.levels[index] not in (0, _PLAIN_TALK):
+            return False
+        text = self.raw[index]
+        return (bool(text.strip()) and not _NOT_SETEXT_TITLE.match(text) and not _SETEXT.fullmatch(text)
+                and (index == 0 or not self.raw[index - 1].strip()))
+
+    def setext(self, index: int) -> bool:
+        return bool(self.flags[index] & self._SETEXT)
 
     def __len__(self) -> int:
         return len(self.raw)
@@ -146,36 +180,50 @@ class _Lines(Sequence[_Line]):
     def _line(self, i: int) -> _Line:
         flags = self.flags[i]
         return _Line(i + self.first, self.raw[i], self.levels[i], bool(flags & self._TAG_LINE),
-                     bool(flags & self._IN_CODE))
+                     bool(flags & self._IN_CODE), bool(flags & self._UNDERLINE))
 
 
 def _level(text: str) -> int:
     if _TALK_HEADING.match(text):
-        return 9
+        return _PLAIN_TALK
     heading = _MD_HEADING.fullmatch(text)
-    return len(heading.group(1)) if heading else 0
+    if not heading:
+        return 0
+    return len(heading.group(1)) | (_TALK if _TALK_HEADING.match(heading.group(2)) else 0)
 
 
-def _split_points(levels: bytes | bytearray) -> list[int]:
-    """Indexes of the heading lines that start a note, from each line's heading level."""
-    talks = [i for i, level in enumerate(levels) if level == 9]
-    if talks:
-        return talks
-    by_level: dict[int, list[int]] = {}
-    for i, level in enumerate(levels):
-        if level:
-            by_level.setdefault(level, []).append(i)
-    if not by_level:
-        return []
-    used = sorted(by_level)
-    top = by_level[used[0]]
-    if len(top) == 1 and len(used) > 1 and top[0] < by_level[used[1]][0]:
-        return by_level[used[1]]  # one title heading above the talks: it is context
-    return top
+def _split_points(lines: _Lines) -> tuple[list[int], bool]:
+    """Indexes of the heading lines that start a note, from each line's heading level (see the module's doc),
+    and whether they are markdown headings (else "Talk N" lines)."""
+    levels = lines.levels
+    headings = [i for i, level in enumerate(levels) if level and level != _PLAIN_TALK]
+    plain = [i for i, level in enumerate(levels)
+             if level == _PLAIN_TALK or (level & _TALK and lines.setext(i))]  # "Talk N" lines, underlined or not
+    if plain:
+        atx = [i for i in headings if not lines.setext(i)]  # an underlined line in plain text may be a rule
+        if not atx or (len(atx) == 1 and atx[0] < plain[0]):
+            return plain, False  # a "Talk N" file, with at most a title above its talks
+    if not headings:
+        return [], True
+    level = [levels[i] & _LEVEL for i in headings]
+    top = min(level)
+    tops = [k for k, h in enumerate(level) if h == top]
+    if (len(headings) > 1 and tops[0] == 0 and level[1] > top
+            and all(k + 1 == len(level) or level[k + 1] == top for k in tops[1:])):
+        headings, level = headings[1:], level[1:]  # the file's title heading: context
+    talks = [h for i, h in zip(headings, level, strict=True) if levels[i] & _TALK]
+    note_level = min(talks or level)
+    splits: list[int] = []
+    current = 0  # the level of the heading that started the current note
+    for i, h in zip(headings, level, strict=True):
+        if not splits or h <= max(current, note_level):
+            splits.append(i)
+            current = h
+    return splits, True
 
 
-def _note(note_id: str, title: str, heading: _Line, body: Sequence[_Line], *, file: str,
-          path: str, context: str, tags: tuple[str, ...], links: tuple[str, ...]) -> Note:
+def _note(note_id: str, title: str, heading: _Line, body: Sequence[_Line], *, file: str, path: str, context: str,
+          tags: tuple[str, ...], links: tuple[str, ...], todos: tuple[Todo, ...] = ()) -> Note:
     text_lines = [line for line in body if not line.tag_line]
     content = [line for line in text_lines if line.text.strip()]
     text = _join(line.text for line in text_lines)
@@ -188,7 +236,7 @@ def _note(note_id: str, title: str, heading: _Line, body: Sequence[_Line], *, fi
         line_end=content[-1].number if content else heading.number,
         text=text,
         context=context,
-        todos=_todos(body),
+        todos=(*todos, *_todos(body)),
         tags=unique([*tags, *_tags(body), *_inline_tags([heading, *body])]),
         urls=find_urls(text),
         links=unique([*links, *_links([heading, *body])]),
@@ -196,10 +244,10 @@ def _note(note_id: str, title: str, heading: _Line, body: Sequence[_Line], *, fi
 
 
 def _whole_file_note(lines: Sequence[_Line], *, file: str, path: str) -> Note:
-    """A file without headings: one note, titled by its first line if that is short."""
+    """A file without headings: one note, titled by its first line if that is short and not a to-do."""
     content = [i for i, line in enumerate(lines) if line.text.strip() and not line.tag_line]
     first = content[0] if content else next(i for i, line in enumerate(lines) if line.text.strip())
-    if content and len(lines[first].text.strip()) <= MAX_TITLE:
+    if content and len(lines[first].text.strip()) <= MAX_TITLE and not _todos([lines[first]]):
         title, body = lines[first].text.strip(), lines[first + 1 :]
     else:
         title, body = Path(file).stem, lines[first:]
