@@ -59,16 +59,19 @@ def _target():
     if sys.stdout is None:
         return _null()
     if isinstance(getattr(sys.stdout, "buffer", None), io.RawIOBase):
-        sys.stdout = _buffered(sys.stdout)
+        return _buffered(sys.stdout)
     return sys.stdout
 
 
+@cache
 def _buffered(stream: io.TextIOWrapper) -> io.TextIOWrapper:
-    """`stream` over a buffer. With PYTHONUNBUFFERED=1 (or -u: common in containers) stdout writes straight to the
-    file, and the text layer ignores a short write's count: what a full disk, a file size limit or a reader gone
-    mid-write left out was lost without an error. A buffered writer writes the rest, and fails on it. Flushed at
-    each line, as unbuffered output was seen."""
-    return io.TextIOWrapper(io.BufferedWriter(stream.buffer), encoding=stream.encoding, errors=stream.errors,
+    """`stream`'s file through a buffer. With PYTHONUNBUFFERED=1 (or -u: common in containers) stdout writes
+    straight to the file, and the text layer ignores a short write's count: what a full disk, a file size limit or a
+    reader gone mid-write left out was lost without an error. A buffered writer writes the rest, and fails on it.
+    Flushed at each line, as unbuffered output is; over a file object of its own that never closes the descriptor,
+    so that `stream` (and a test runner's capture behind it) is left as it was."""
+    raw = io.FileIO(stream.fileno(), "w", closefd=False)
+    return io.TextIOWrapper(io.BufferedWriter(raw), encoding=stream.encoding, errors=stream.errors,
                             line_buffering=True, write_through=True)
 
 
