@@ -299,7 +299,12 @@ class KnowledgeBase:
         if not prefixed:
             raise TalkNotFoundError(f"no talk or note matches {ref!r}; find its id with "
                                     f"`talksearch query {(ref or 'words from its title')!r}`")
-        candidates = [(i, self._titles_raw[i]) for i in sorted(prefixed)[:MAX_CANDIDATES]]
+        if ref and all(i.startswith(ref) for i in prefixed):  # an id prefix: in id order
+            order = sorted(prefixed)
+        else:  # titles: the closest first ("Introduction to Celeri": Celery before Docker)
+            wanted, titles = fold(ref), self._titles()
+            order = sorted(prefixed, key=lambda i: (-difflib.SequenceMatcher(None, wanted, titles[i]).ratio(), i))
+        candidates = [(i, self._titles_raw[i]) for i in order[:MAX_CANDIDATES]]
         more = f" (showing {MAX_CANDIDATES} of {len(prefixed)})" if len(prefixed) > MAX_CANDIDATES else ""
         raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:", candidates)
 
