@@ -99,3 +99,17 @@ def test_a_knowledge_base_open_across_two_refreshes_says_to_open_it_again(tmp_pa
     base.close()
     with talksearch.open(root, embedder=embedder) as again:
         assert again.sql("select count(*) as n from notes")["n"].tolist() == [9]
+
+
+def test_arguments_of_the_wrong_type_are_one_usage_error(demo):
+    from talksearch.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^since must be a year \(an integer\), not 'abc'$"):
+        talksearch.Filters(since="abc")
+    with pytest.raises(UsageError, match=r"^-k must be an integer of at least 1 and --offset one of at least 0, "
+                                         r"not '5' and 0$"):
+        demo.query("celery", k="5")
+    with pytest.raises(UsageError, match=r"^-k must be an integer of at least 1, not 2\.0$"):
+        demo.related("Zero Trust APIs with Python", k=2.0)
+    note = demo.query("celery retries", k=1)[0].id
+    assert demo.topics(ids=note).documents == 1  # one id as a string: that id, not its letters

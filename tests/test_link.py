@@ -68,3 +68,14 @@ def test_notes_link_by_title_speaker_or_url(tmp_path):
         "Talk about dead code": "europython-2024/deadcode-a-tool-to-find-and-fix-unused-dead-python-code",
         "Something else entirely": None,
     }
+
+
+def test_a_note_links_to_a_video_in_any_of_youtubes_forms(pyvideo_subset, tmp_path):
+    # the catalog has https://www.youtube.com/watch?v=2noRXtnCb_U; notes paste what the browser or the app gave them
+    talks = merge_talks(read_path(pyvideo_subset / "europython-2024").talks)
+    forms = ["https://youtu.be/2noRXtnCb_U?si=Qx3", "https://www.youtube.com/watch?v=2noRXtnCb_U&t=120s",
+             "https://m.youtube.com/watch?feature=share&v=2noRXtnCb_U", "https://www.youtube.com/embed/2noRXtnCb_U"]
+    for n, url in enumerate(forms):
+        (tmp_path / f"{n}.md").write_text(f"# Scaling notes {n}\n\nWatched {url} again.\n")
+    notes = read_path(tmp_path).notes
+    assert sorted(link_notes(notes, talks).values()) == ["europython-2024/a-tale-of-scaling-observability-toomas-ormisson"] * 4

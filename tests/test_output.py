@@ -247,3 +247,9 @@ def test_usage_errors_name_only_what_is_wrong(marked, args, message):
 
 def test_topics_with_no_match_is_not_an_error(marked):
     assert run_console_script("topics", "--event", "nosuch", "--index-dir", marked) == (0, "no matches\n", "")
+
+
+def test_explain_says_which_ranker_gave_no_score(marked):
+    dense = run(marked, "query", "uuid v7", "-k", "1", "--mode", "dense", "--explain").stdout
+    assert "dense rank 1 score " in dense and "lexical: no score (no match, or not in this mode)" in dense
+    assert "None" not in dense

@@ -328,3 +328,10 @@ def test_phrase_filter_equals_a_scan_of_every_document(subset, phrase):
         "select pos from documents where folded like ?", [f"% {fold(phrase)} %"]).fetchall()}
     assert allowed == scan
     assert phrase != "machine learning" or len(scan) > 10  # real text: the common phrase does match
+
+
+def test_an_ambiguous_title_lists_the_closest_candidates_first(subset):
+    with pytest.raises(AmbiguousTalkError) as found:
+        subset.related("Lightning talks thursdy")  # a typo: no title holds it, three days' sessions are close
+    titles = [title.lower() for _, title in found.value.candidates]
+    assert titles[0].endswith("lightning talks thursday") and any("friday" in t for t in titles[1:])

@@ -138,8 +138,9 @@ class KnowledgeBase:
             raise UsageError(f"unknown ranking mode {mode!r}: use one of {', '.join(MODES)}")
         if sort not in ("relevance", "date"):
             raise UsageError(f"--sort must be relevance or date, not {sort!r}")
-        if k < 1 or offset < 0:
-            raise UsageError("-k must be at least 1 and --offset at least 0")
+        if type(k) is not int or type(offset) is not int or k < 1 or offset < 0:
+            raise UsageError(f"-k must be an integer of at least 1 and --offset one of at least 0, not {k!r} and "
+                             f"{offset!r}")
         parsed = parse_query(text)
         if not parsed.text.strip():
             raise UsageError("the query is empty: give some words to search for")
@@ -170,8 +171,8 @@ class KnowledgeBase:
 
         `diversity` trades relevance for variety (maximal marginal relevance over whole-text vectors; 0 = off).
         """
-        if k < 1:
-            raise UsageError(f"-k must be at least 1, not {k}")
+        if type(k) is not int or k < 1:
+            raise UsageError(f"-k must be an integer of at least 1, not {k!r}")
         if not 0 <= diversity < 1:
             raise UsageError(f"--diversity must be from 0 up to (not including) 1, not {diversity}")
         doc_id = self.resolve(ref)
@@ -259,11 +260,11 @@ class KnowledgeBase:
         """
         from .facets import characteristic
 
-        if n < 1:
-            raise UsageError("-n must be at least 1")
+        if type(n) is not int or n < 1:
+            raise UsageError(f"-n must be an integer of at least 1, not {n!r}")
         total = len(self.searcher.position)
-        if ids is not None:
-            ids = sorted(set(ids) & self.searcher.position.keys())
+        if ids is not None:  # one id given as a string is that id, not its letters
+            ids = sorted(({ids} if isinstance(ids, str) else set(ids)) & self.searcher.position.keys())
         elif (allowed := self.searcher.allowed(Filters(event=event, since=since, until=until))) is not None:
             ids = [self.searcher.ids[p] for p in sorted(allowed)]
         if ids is not None and not ids:  # an empty slice has nothing that sets it apart; not an error

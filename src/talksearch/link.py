@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import PurePosixPath
+from urllib.parse import parse_qs, urlsplit
 
 from .normalize import fold, slugify
 from .records import Format, Note, Talk, TalkRecord
@@ -104,7 +105,7 @@ def link_notes(notes: Iterable[Note], talks: list[Talk]) -> dict[str, str]:
     Front matter sharpens the title match: of the talks its title names, those by its
     `speakers` win, then those at its `event` (then on its `date`), where any are.
     """
-    by_url = {url: t.id for t in talks for url in t.urls}
+    by_url = {url_key(url): t.id for t in talks for url in t.urls}
     by_title: dict[str, list[Talk]] = defaultdict(list)
     by_speaker: dict[str, list[Talk]] = defaultdict(list)
     for talk in talks:
@@ -121,10 +122,34 @@ def link_notes(notes: Iterable[Note], talks: list[Talk]) -> dict[str, str]:
     return links
 
 
+_VIDEO_PATH = re.compile(r"/(?:embed|v|shorts|live)/([\w-]+)")
+
+
+def url_key(url: str) -> str:
+    """A URL as links compare it: a YouTube video by its id, whatever the form (`youtu.be/ID`, `watch?v=ID&t=120s`,
+    `embed/ID`); any other page without its scheme, `www.`, fragment or trailing slash.
+
+    >>> url_key("https://youtu.be/TluZ4kJvceM?t=3") == url_key("http://www.youtube.com/watch?v=TluZ4kJvceM&t=120s")
+    True
+    >>> url_key("https://www.pyvideo.org/europython-2024/event-sourcing.html#top")
+    'pyvideo.org/europython-2024/event-sourcing.html'
+    """
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower().removeprefix("www.").removeprefix("m.")
+    if host == "youtu.be":
+        return "youtube:" + parts.path.strip("/").split("/")[0]
+    if host == "youtube.com" or host.endswith(".youtube.com") or host == "youtube-nocookie.com":
+        video = parse_qs(parts.query).get("v") if parts.path == "/watch" else None
+        found = _VIDEO_PATH.match(parts.path)
+        if video or found:
+            return "youtube:" + (video[0] if video else found.group(1))
+    return host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
+
+
 def _link_one(note: Note, by_url, by_title, by_speaker, events: re.Pattern | None) -> str | None:
     for url in note.urls:
-        if url in by_url:
-            return by_url[url]
+        if (key := url_key(url)) in by_url:
+            return by_url[key]
     named = {t.id: t for speaker in note.speakers for t in by_speaker.get(fold(speaker), ())}
     heading = f" {fold(note.title)} "
     titled = [t for title, ts in by_title.items() if f" {title} " in heading for t in ts]

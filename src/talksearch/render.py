@@ -220,8 +220,10 @@ def hits(out: Console, results: list[Hit], query: str = "", *, start: int = 1) -
             indented(out, Text(f"also given at: {others}", style="dim"))
         if hit.explain:
             e = hit.explain
-            indented(out, Text(f"dense rank {e['dense_rank']} score {e['dense_score']} · "
-                               f"lexical rank {e['lexical_rank']} score {e['lexical_score']}", style="magenta"))
+            ranks = " · ".join(f"{name} rank {e[f'{name}_rank']} score {e[f'{name}_score']}"
+                               if e[f"{name}_rank"] is not None else f"{name}: no score (no match, or not in this mode)"
+                               for name in ("dense", "lexical"))
+            indented(out, Text(ranks, style="magenta"))
         indented(out, Text("  ".join(clean(part) for part in (hit.url, f"id: {hit.id}") if part), style="dim"))
 
 
