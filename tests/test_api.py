@@ -113,3 +113,17 @@ def test_arguments_of_the_wrong_type_are_one_usage_error(demo):
         demo.related("Zero Trust APIs with Python", k=2.0)
     note = demo.query("celery retries", k=1)[0].id
     assert demo.topics(ids=note).documents == 1  # one id as a string: that id, not its letters
+
+
+def test_a_notes_event_is_the_first_line_of_a_long_preamble(tmp_path, embedder):
+    from .conftest import build_index
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "flaskcon.md").write_text("David Lord — FlaskCon 2024\n\nRoom B, after lunch.\n- [ ] upload these notes\n\n"
+                                       "## OpenTelemetry for Flask\n\n- the OTLP exporter batches spans\n")
+    build_index(tmp_path / "index", [notes], embedder)
+    with talksearch.open(tmp_path / "index", embedder=embedder) as base:
+        hit = base.query("OTLP exporter", k=1)[0]
+        assert hit.event == "David Lord — FlaskCon 2024"
+        assert "upload these notes" in base.talk(hit.id).fields["context"]  # `show` keeps the whole preamble

@@ -495,7 +495,8 @@ class KnowledgeBase:
                                 explain=explanation))
             else:
                 todos = tuple(Todo(**todo) for todo in f["todos"] or ())
-                hits.append(Hit(f["id"], Kind.NOTE, f["title"], tuple(f["speakers"] or ()), f["event_title"] or f["context"],
+                hits.append(Hit(f["id"], Kind.NOTE, f["title"], tuple(f["speakers"] or ()),
+                                f["event_title"] or _first_line(f["context"]),
                                 f["date"], (f["urls"] or [None])[0], found, snippet(passage, text), (f["path"],),
                                 file=f["file"], line=f["line_start"], todos=todos, explain=explanation))
         return hits
@@ -510,6 +511,12 @@ class KnowledgeBase:
             return self.searcher.passage_text(self.searcher.best_passage(pos, vector))
         rows = self.searcher.passage_rows(pos)  # in ordinal order: text passages, or the one without text
         return self.searcher.passage_text(int(rows[0])) if len(rows) else ""
+
+
+def _first_line(context: str | None) -> str | None:
+    """A note's context as its hit's event: the first line (a notes file's preamble can run to paragraphs and to-dos,
+    which `show` lists in full)."""
+    return next((line.strip() for line in (context or "").splitlines() if line.strip()), None)
 
 
 def open(root: str | Path | None = None, *, embedder: Embedder | None = None) -> KnowledgeBase:  # noqa: A001
