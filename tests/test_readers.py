@@ -530,3 +530,25 @@ def test_notes_parser_on_any_text(text):
 def test_note_ids_stay_unique_when_headings_repeat():
     notes = parse_notes("## A\nx\n## A\ny\n## A 2\nz\n", file="dir/n.md", path="/dir/n.md")
     assert [note.id for note in notes] == ["note:dir/n.md#a", "note:dir/n.md#a-2", "note:dir/n.md#a-2-2"]
+
+
+def test_a_listing_bracket_without_a_room_or_with_a_hyphen_in_its_event_is_its_own_talk():
+    listing = (DATA / "listing" / "000_0432f46ee71f120e.txt").read_text(encoding="utf-8") + """
+Roomless talk — Ann Example
+
+[PyCon US 2024 on 2024-05-18] Roomless talk by Ann Example https://example.org/a An abstract.
+
+Watch
+
+Online talk — Bo Example
+
+[PyData Global - Online — Stream 1 on 2024-12-03] Online talk by Bo Example https://example.org/b Another.
+
+Watch
+"""
+    talks = parse_listing(listing, source="listing.txt")
+    assert len(talks) == 11 and "Roomless" not in talks[-3].texts[0][1]  # not glued to the talk above
+    assert [(t.id, t.event_title, t.room, t.date, t.texts) for t in talks[-2:]] == [
+        ("pycon-us-2024/roomless-talk", "PyCon US 2024", None, "2024-05-18", (("abstract", "An abstract."),)),
+        ("pydata-global-online/online-talk", "PyData Global - Online", "Stream 1", "2024-12-03",
+         (("abstract", "Another."),))]

@@ -26,6 +26,9 @@ BRACKET = re.compile(
     r"^\[(?P<event>[^\]\n]{1,200}?) (?:—|–|-) (?P<room>[^\]\n]{1,200}?) on (?P<date>\d{4}-\d{2}-\d{2})\][ \t]*",
     re.MULTILINE,
 )
+# an entry's bracket once the file is a listing (detected by BRACKET): the room may be missing
+_ENTRY = re.compile(r"^\[(?P<inside>[^\]\n]{1,400}?) on (?P<date>\d{4}-\d{2}-\d{2})\][ \t]*")
+_ROOM_SEPARATORS = (" — ", " – ", " - ")  # "PyData Global - Online — Stream 1": the event keeps its hyphen
 MAX_HEADING = 400  # a longer line above a bracket is prose, not a "Title — Speaker" heading
 NOT_TITLES = frozenset({"watch", "list of videos"})  # fixed lines of the page, never a heading
 _DASH = re.compile(r" (?:—|–|-) ")
@@ -39,6 +42,16 @@ class _Entry:
     heading: str  # the "Title — Speaker" line above the bracket, or ""
     bracket: re.Match[str]
     paragraph: str  # what follows the bracket, to the next entry
+
+    @property
+    def event_and_room(self) -> tuple[str, str | None]:
+        """The bracket's event and room, split at its last em dash (else en dash, else hyphen); no dash, no room."""
+        inside = self.bracket.group("inside").strip()
+        for separator in _ROOM_SEPARATORS:
+            if separator in inside:
+                event, room = inside.rsplit(separator, 1)
+                return event.strip(), room.strip() or None
+        return inside, None
 
 
 def looks_like_listing(text: str) -> bool:
@@ -73,7 +86,7 @@ def split_speakers(text: str) -> tuple[str, ...]:
 
 
 def _split_entries(lines: list[str]) -> list[_Entry]:
-    starts = [(i, m) for i, line in enumerate(lines) if (m := BRACKET.match(line))]
+    starts = [(i, m) for i, line in enumerate(lines) if (m := _ENTRY.match(line))]
     headings = [_heading_index(lines, i, starts[k - 1][0] if k else -1)
                 for k, (i, _) in enumerate(starts)]
     entries = []
@@ -109,7 +122,7 @@ def _parse_entry(entry: _Entry, source: str) -> TalkRecord | None:
     if match := _LEADING_URL.match(rest):
         url, rest = match.group(1), rest[match.end() :]
     abstract, license_text = cut_license(rest.strip())
-    event_title = entry.bracket.group("event").strip()
+    event_title, room = entry.event_and_room
     event = slugify(event_title)
     return TalkRecord(
         id=f"{event}/{slugify(title)}",
@@ -120,7 +133,7 @@ def _parse_entry(entry: _Entry, source: str) -> TalkRecord | None:
         source=source,
         format=Format.LISTING,
         date=entry.bracket.group("date"),
-        room=entry.bracket.group("room").strip() or None,
+        room=room,
         urls=(url,) if url else (),
         texts=(("abstract", abstract),) if abstract else (),
         license=license_text,
