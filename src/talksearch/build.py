@@ -213,7 +213,8 @@ def _write(root, old, talks, notes, links, results, sources, files, skipped, has
         progress("facets", 0, 1)
         gazetteer, facet_sources = _gazetteer(documents, talks, notes, extracted, embedder, writer.path / SPILL)
         digest = gazetteer.digest()
-        _write_mentions(writer, documents, facet_sources, gazetteer, extracted, hashes, old)
+        _write_mentions(writer, documents, facet_sources, gazetteer, extracted, hashes,
+                        old if old.gazetteer == digest else None)
         del extracted, facet_sources, gazetteer
         shutil.rmtree(writer.path / SPILL)
         progress("writing", 0, 1)
@@ -783,15 +784,17 @@ def _write_metadata(writer: store.Writer, talks, notes, links, documents, result
 
 
 def _write_mentions(writer: store.Writer, documents: list[Document], sources: list[facets.Source],
-                    gazetteer: facets.Gazetteer, extracted: _Extracted, hashes: dict[str, str], old: _Previous) -> None:
+                    gazetteer: facets.Gazetteer, extracted: _Extracted, hashes: dict[str, str],
+                    same_tools: _Previous | None) -> None:
     """The facets (`mentions`: found one document at a time as they are written), and each content hash's raw
     entities and phrases for the next run (`extracted`).
 
     A document's mentions follow from the gazetteer, its title, text and tags, and its entities and phrases. When
-    the gazetteer is the live index's, a document whose record and content are as that index has them keeps its
-    rows, copied in DuckDB: a refresh matches only what changed (the tools of the whole collection took ~9 s)."""
+    the gazetteer is the live index's (`same_tools`: that index), a document whose record and content are as that
+    index has them keeps its rows, copied in DuckDB: a refresh matches only what changed (the tools of the whole
+    collection took ~9 s)."""
     columns = ["facet", "label", "key", "term", "count"]
-    copied = _copy_mentions(writer, documents, hashes, old) if old.gazetteer == gazetteer.digest() else set()
+    copied = _copy_mentions(writer, documents, hashes, same_tools) if same_tools else set()
     rows = ((d.id, d.kind, *m) for pos, (d, source) in enumerate(zip(documents, sources, strict=True))
             if d.id not in copied for m in facets.mentions(gazetteer, source.whole, source.tags, extracted[pos]))
     _insert(writer, "mentions", rows, ["doc_id", "kind", *columns])

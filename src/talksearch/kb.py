@@ -150,8 +150,8 @@ class KnowledgeBase:
         ranked = self.searcher.rank(parsed.text, filters, mode=mode, vector=vector, depth=depth)
         while (sort == "relevance" and len(ranked.positions) >= depth and depth < self.searcher.size
                and len(self._collapse(ranked.positions, offset + k, all_recordings)) < offset + k):
-            depth *= 4  # recordings of one talk took the places: rank deeper (`-k 2000`, `--offset 1000`)
-            ranked = self.searcher.rank(parsed.text, filters, mode=mode, vector=vector, depth=depth)
+            depth *= 4  # recordings of one talk took the places: rank the same scores deeper (`--offset 1000`)
+            ranked = self.searcher.combine(ranked.cosine, ranked.bm25, mode=mode, filters=filters, depth=depth)
         if sort == "date":
             pool = self._collapse(ranked.positions, SORT_POOL, all_recordings)
             if not all_recordings:  # a talk given several times is as new as its newest recording, and shown as it

@@ -178,14 +178,12 @@ def _by_speaker(note: Note, spoken: list[Talk], events: re.Pattern | None) -> st
     """
     if not spoken:
         return None
-    where = " ".join(fold(part) for part in (
-        note.event or "", note.context, note.title, *note.tags, *PurePosixPath(note.file.replace("\\", "/")).parent.parts,
-    ))
+    folders = PurePosixPath(note.file.replace("\\", "/")).parent.parts
+    parts = [fold(part) for part in (note.event or "", note.context, note.title, *note.tags, *folders)]
+    where = " ".join(parts)
     mentioned = set(events.findall(f" {where} ")) if events else set()
     # conference-like words in what the note says about itself (not its heading, which names people)
-    where_meta = " ".join(fold(part) for part in (
-        note.event or "", note.context, *note.tags, *PurePosixPath(note.file.replace("\\", "/")).parent.parts,
-    ))
+    where_meta = " ".join(parts[:2] + parts[3:])
     mentioned |= set(_EVENTISH.findall(where_meta))
     years = set(_YEAR.findall(where)) | ({note.date[:4]} if note.date else set())
     words = set(fold(f"{note.title} {note.text}").split())

@@ -66,7 +66,7 @@ class Filters:
         if self.kind not in (None, "talk", "note"):
             raise UsageError(f"kind must be talk or note, not {self.kind!r}")
         for name in ("since", "until"):
-            if (year := getattr(self, name)) is not None and (type(year) is not int):
+            if (year := getattr(self, name)) is not None and type(year) is not int:
                 raise UsageError(f"{name} must be a year (an integer), not {year!r}")
 
     def __bool__(self) -> bool:
