@@ -37,7 +37,10 @@ from numba.core.errors import NumbaTypeSafetyWarning
 from ranx import Qrels, Run, evaluate
 
 import talksearch.kb as kbmod
-from talksearch.search import MODES, Filters
+from talksearch.records import Mode
+from talksearch.search import Filters
+
+MODES = tuple(mode.value for mode in Mode)
 
 K = 10
 DEPTH = 2 * K  # hits fetched per query; more than K so grouping by groups.tsv still leaves K talks

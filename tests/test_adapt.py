@@ -14,6 +14,7 @@ from talksearch import adapt, build, kb, store
 from talksearch.embed import WEIGHTS_FILE, WEIGHTS_SHA256, SentenceTransformerEmbedder, Weights, sha256_file
 from talksearch.errors import ModelError
 from talksearch.minilm import NumpyEmbedder
+from talksearch.passages import document_means, header
 
 from .conftest import DATA, build_index
 from .test_cli import invoke
@@ -71,11 +72,11 @@ def test_passages_are_re_embedded_with_the_adapted_weights_as_index_embeds_them(
     con.close()
     encoder = SentenceTransformerEmbedder(precision=after.manifest["precision"], weights=after.weights)
     rows = [row for row, _ in chunks]  # chunks: embedded with their title in front
-    expected = encoder.embed([f"{build.header(title, encoder)}\n{texts[row]}" for row, title in chunks])
+    expected = encoder.embed([f"{header(title, encoder)}\n{texts[row]}" for row, title in chunks])
     assert np.allclose(new[rows], expected, atol=1e-5)
     assert (new * old).sum(axis=1).max() < 0.9999  # every one moved: not the published encoder's vectors
     means = np.load(after.document_vectors)
-    assert np.allclose(means[owner[rows[0]]], build.document_means(len(means), owner, new)[owner[rows[0]]], atol=1e-6)
+    assert np.allclose(means[owner[rows[0]]], document_means(len(means), owner, new)[owner[rows[0]]], atol=1e-6)
 
 
 def test_queries_are_embedded_with_the_adapted_weights(adapted):

@@ -7,7 +7,7 @@ import shutil
 
 from typer.testing import CliRunner
 
-from talksearch import facets, kb
+from talksearch import facets, kb, topics
 from talksearch.cli import app
 from talksearch.search import Filters
 
@@ -76,7 +76,7 @@ def test_characteristic_prefers_over_represented_to_frequent():
     # (facet, key, term, documents in the slice of 100, documents overall of 1000)
     rows = [("tool", "python", "Python", 60, 600), ("tool", "polars", "Polars", 12, 15),
             ("tool", "django", "Django", 5, 200)]
-    best = facets.characteristic(rows, 100, 1000, n=5)["tool"]
+    best = topics.characteristic(rows, 100, 1000, n=5)["tool"]
     assert [c.key for c in best] == ["polars"]
 
 

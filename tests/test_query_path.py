@@ -38,7 +38,7 @@ def test_lexical_scores_equal_bm25s(demo_index):
     import bm25s
 
     directory = store.current(demo_index).lexical
-    ours = lexical.load(directory)
+    ours = store.read_lexical(directory)
     theirs = bm25s.BM25.load(str(directory))
     for query in ["celery retries", "uuid v7 monotonic", "API security", "Špilka", "the of and"]:
         terms = [t for t in lexical.tokenize(query, ours.stopwords) if t in theirs.vocab_dict]
@@ -51,13 +51,13 @@ def test_lexical_index_equals_bm25s_own_build(subset_index):
     import bm25s
 
     generation = store.current(subset_index)
-    ours = lexical.load(generation.lexical)
+    ours = store.read_lexical(generation.lexical)
     con = store.connect(generation)
     texts = [row[0] for row in con.execute("select title || ' ' || coalesce(text, '') from talks order by id").fetchall()]
     con.close()
     corpus = [lexical.tokenize(text, ours.stopwords) or [""] for text in texts]
     built = {}
-    for name, csc in (("own", None), ("ours", lexical._csc_by_column)):
+    for name, csc in (("own", None), ("ours", lexical.csc_by_column)):
         model = bm25s.BM25()
         if csc:
             model._np_csc = csc

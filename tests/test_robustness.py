@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import talksearch
 from talksearch import kb, store
-from talksearch.build import SPILL
 from talksearch.cli import app
 
 from .conftest import DATA, build_index
@@ -65,10 +65,11 @@ def wait_for(pattern: str, root: Path, proc: subprocess.Popen, timeout: float = 
         time.sleep(0.01)
 
 
-# killed while it splits and embeds (its spill exists), or once the vectors are written: by what the run has
+# killed while it splits and embeds (its scratch folder exists), or once the vectors are written: by what the run has
 # written, not after a fixed delay, which a fast machine outran (the run had swapped its generation in)
-@pytest.mark.parametrize(("sig", "stage"), [(signal.SIGKILL, f".tmp-*/{SPILL}"), (signal.SIGKILL, f".tmp-*/{store.VECTORS}"),
-                                            (signal.SIGINT, f".tmp-*/{SPILL}")])
+@pytest.mark.parametrize(("sig", "stage"), [(signal.SIGKILL, f".tmp-*/{store.SCRATCH}"),
+                                            (signal.SIGKILL, f".tmp-*/{store.VECTORS}"),
+                                            (signal.SIGINT, f".tmp-*/{store.SCRATCH}")])
 def test_killing_index_leaves_the_previous_index_answering(live, embedder, sig, stage):
     before = answers(live, embedder)
     pointer = (live / store.CURRENT).read_text()
@@ -128,9 +129,9 @@ def test_refresh_keeps_passages_of_identical_documents_once(tmp_path, embedder):
 
 def test_metadata_written_in_slices_equals_one_insert(tmp_path, embedder, demo_index, monkeypatch):
     # rows go to DuckDB INSERT_ROWS at a time (memory); slices of 3 rows must give the very same tables
-    from talksearch import build
+    from talksearch.store import tables as written
 
-    monkeypatch.setattr(build, "INSERT_ROWS", 3)
+    monkeypatch.setattr(written, "INSERT_ROWS", 3)
     sliced = tmp_path / "index"
     build_index(sliced, [DATA], embedder)
     tables = ["talks", "talk_sources", "speakers", "events", "notes", "todos", "mentions", "passages", "documents",
@@ -147,7 +148,7 @@ def test_metadata_written_in_slices_equals_one_insert(tmp_path, embedder, demo_i
     for name in ("hits.bin", "hits.offsets.npy", "passages.bin", "passages.offsets.npy", "passage_docs.npy"):
         assert (parts / name).read_bytes() == (whole / name).read_bytes(), name
     assert sorted(p.name for p in parts.iterdir()) == sorted(p.name for p in whole.iterdir())
-    assert not (parts / build.SPILL).exists()
+    assert not (parts / store.SCRATCH).exists()
 
 
 def test_forked_work_returns_its_result_or_raises_its_error():
@@ -186,7 +187,7 @@ def test_forked_work_returns_its_result_or_raises_its_error():
 def test_the_gazetteer_reads_back_its_sources_as_written(tmp_path):
     # its forked process reads them from a file, not from the build's objects: nothing may change on the way
     from talksearch import build, facets
-    from talksearch.facets import Mention
+    from talksearch.records import Mention
 
     sources = [facets.Source("Zürich: «DuckDB» talk", "Uses Celery.\n\nAnd DuckDB — twice", "europython-2024", True,
                              ("celery", "duckdb")),
@@ -218,7 +219,7 @@ def test_a_carried_manifest_keeps_the_version_that_read_its_records(tmp_path):
     with store.Writer(root) as writer:
         fresh = writer.commit({})
     old, new = (json.loads((path / store.MANIFEST).read_text()) for path in (carried, fresh))
-    assert (old["talksearch_version"], new["talksearch_version"]) == ("0.0.1", store.__version__)
+    assert (old["talksearch_version"], new["talksearch_version"]) == ("0.0.1", talksearch.__version__)
     assert old["format"] == new["format"] == store.INDEX_FORMAT and old["created"] > "2020-01-01T00:00:00+00:00"
 
 
@@ -227,7 +228,7 @@ def test_a_writer_never_writes_through_a_shared_file(tmp_path):
 
     root = tmp_path / "index"
     with store.Writer(root) as writer:
-        writer.database().close()
+        store.tables.database(writer).close()
         writer.write_document_vectors(np.ones((2, 3), dtype=np.float32))
         with store.RecordsWriter(writer.path / store.PASSAGE_TEXTS) as out:
             out.append("Celery retries")
@@ -236,7 +237,7 @@ def test_a_writer_never_writes_through_a_shared_file(tmp_path):
     with store.Writer(root) as writer:
         for item in live.iterdir():
             store.share(item, writer.path / item.name)
-        con = writer.database()
+        con = store.tables.database(writer)
         con.execute("insert into skipped values ('notes/empty.md', 'no text')")
         con.close()
         writer.write_document_vectors(np.zeros((2, 3), dtype=np.float32))

@@ -10,7 +10,7 @@ import pytest
 import talksearch
 from talksearch.errors import AmbiguousTalkError, TalkNotFoundError
 from talksearch.records import Kind
-from talksearch.search import Filters, Query, _as_written, parse_query
+from talksearch.search import Filters, Query, as_written, parse_query
 
 from .conftest import build_index, unpack
 
@@ -176,11 +176,10 @@ def test_offset_pages_through_the_same_ranking(subset):
 @pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])  # rrf fuses each ranker's best `depth`: not these
 def test_pages_past_the_ranking_depth_go_on_without_gaps_or_repeats(subset, monkeypatch, mode):
     # the ranking keeps its best LEXICAL_DEPTH (1,000) documents: here 5, so that `-k 30` and `--offset 40` need more
-    from talksearch import kb, search
+    from talksearch.search import searcher
 
     whole = [h.id for h in subset.query("python", k=60, mode=mode)]
-    monkeypatch.setattr(kb, "LEXICAL_DEPTH", 5)
-    monkeypatch.setattr(search._ranked, "__defaults__", (5,))  # rankings that ask for no depth get 5 too
+    monkeypatch.setattr(searcher, "LEXICAL_DEPTH", 5)
     assert len(whole) == 60 and [h.id for h in subset.query("python", k=30, mode=mode)] == whole[:30]
     assert [h.id for p in range(0, 60, 20) for h in subset.query("python", k=20, offset=p, mode=mode)] == whole
 
@@ -268,7 +267,7 @@ def test_excluding_a_word_with_a_plus_keeps_what_only_shares_its_letters(subset,
 def test_a_term_with_a_plus_or_hash_matches_text_as_folding_would_but_for_those(term, text, matches):
     import duckdb
 
-    found = duckdb.connect().execute("select regexp_matches(strip_accents(?), ?, 'i')", [text, _as_written(term)])
+    found = duckdb.connect().execute("select regexp_matches(strip_accents(?), ?, 'i')", [text, as_written(term)])
     assert found.fetchone()[0] is matches
 
 

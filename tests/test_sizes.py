@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from talksearch import text
-from talksearch.build import HEADER_TOKENS
 from talksearch.embed import MAX_TOKENS, Tokenizer, model_dir
+from talksearch.passages import HEADER_TOKENS
 from talksearch.readers import read_path
 from talksearch.readers.files import cut_license
 from talksearch.readers.notes import parse_notes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__version__ = "0.1.0"
+from .version import __version__
 
 # Nothing talksearch does may reach a model hub: the model ships in a package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

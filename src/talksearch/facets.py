@@ -1,4 +1,4 @@
-"""Facets: the tools, named entities and keyphrases of each talk and note, and what sets a slice apart.
+"""Facets: the tools, named entities and keyphrases of each talk and note (`topics` finds what sets a slice apart).
 
 At index time the same spaCy pass that splits text into sentences (`senter`,
 plus `ner` for English text) yields, per document:
@@ -22,29 +22,22 @@ is almost always capitalised (Python, Rust); and dropping conference names and
 terms spaCy mostly calls a person or a place. An entity that is a tool counts
 as the tool, not as ORG or NORP. Tool matching is case-insensitive, except for
 tools that are English words, which must be capitalised ("Go", not "go").
-
-`characteristic()` ranks the facets of a slice against the rest of the
-collection by the log-odds ratio with an informative Dirichlet prior (Monroe,
-Colaresi and Quinn 2008): terms over-represented in the slice, weighted by how
-sure the counts make us, not merely the most frequent ones.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from .normalize import fold
+from .normalize import key
+from .records import Mention
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
-FACETS = ("tool", "entity", "phrase")
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "PRODUCT", "GPE", "LOC", "NORP", "EVENT", "WORK_OF_ART", "LAW",
                            "LANGUAGE", "FAC"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -55,7 +48,6 @@ UPPER_SHARE = 0.8  # share of a term's mid-sentence uses written with a capital,
 WORD_TAG_SHARE = 0.5  # the same for a tag that is an English word (Celery 0.86, Flask 0.89, pandas 0.51, debugging ~0)
 MIN_PHRASE, MAX_PHRASE = 2, 4  # words in a keyphrase
 TOOLS_FILE = "tools.tsv"  # the bundled gazetteer: key, name, "cased" or "any"
-PRIOR = 500.0  # strength of the collection prior in the log-odds ratio, in document mentions
 # words that end a keyphrase, besides spaCy's stop words: talk-abstract boilerplate
 GENERIC = frozenset("""talk talks will also use using used learn learned learning session presentation speaker
 tutorial workshop attendees audience introduction overview example examples way ways thing things lot lots people
@@ -72,26 +64,6 @@ _ENTITY_EDGES = re.compile(r"^(?:the|a|an)\s+|['’]s$", re.I)
 _SPACE = re.compile(r"\s+")
 _EDGE_PUNCTUATION = " \t\n•·*-–—|:;,.!?\"'“”‘’()[]{}<>"
 _BROKEN = re.compile(r"[()\[\]{}<>|•]")  # a tokenisation slip: "DFD(Documentation-First", "| chatGPT Google"
-
-
-@lru_cache(maxsize=1 << 18)  # called for every word of every document: words repeat
-def key(term: str) -> str:
-    """A term's matching key: folded, with C++ and C# kept apart from C.
-
-    >>> key("scikit-learn"), key("C++"), key("Špilka")
-    ('scikit learn', 'cpp', 'spilka')
-    """
-    return fold(term.replace("++", "pp").replace("#", " sharp"))
-
-
-class Mention(NamedTuple):
-    """One facet of one document: how often the document names it."""
-
-    facet: str  # "tool" | "entity" | "phrase"
-    label: str  # TOOL, PHRASE, or spaCy's entity label
-    key: str
-    term: str  # as written
-    n: int  # times the document names it
 
 
 def extract(blocks: Sequence[Doc]) -> list[Mention]:
@@ -340,49 +312,3 @@ def mentions(gazetteer: Gazetteer, text: str, tags: Iterable[str], extracted: It
     found = gazetteer.find(text, tags)
     out = [Mention("tool", "TOOL", k, gazetteer.tools[k].name, n) for k, n in sorted(found.items())]
     return out + [m for m in extracted if not (m.facet == "entity" and m.key in gazetteer.tools)]
-
-
-@dataclass(frozen=True)
-class Characteristic:
-    """A facet term that sets a slice apart from the rest of the collection."""
-
-    facet: str
-    term: str
-    key: str
-    documents: int  # documents of the slice naming it
-    share: float  # of the slice's documents
-    overall: float  # share of all documents
-    score: float  # z-score of the log-odds ratio, slice vs the rest
-
-
-def log_odds(inside: int, outside: int, total_inside: int, total_outside: int, prior: float) -> float:
-    """z-score of the log-odds ratio with an informative Dirichlet prior (Monroe et al. 2008, eq. 22)."""
-    a0 = PRIOR
-    alpha = max(prior * a0, 1e-3)
-    delta = (math.log((inside + alpha) / (total_inside + a0 - inside - alpha))
-             - math.log((outside + alpha) / (total_outside + a0 - outside - alpha)))
-    variance = 1.0 / (inside + alpha) + 1.0 / (outside + alpha)
-    return delta / math.sqrt(variance)
-
-
-def characteristic(rows: Iterable[tuple[str, str, str, int, int]], slice_size: int, total: int, *,
-                   n: int = 10, min_documents: int = 2) -> dict[str, list[Characteristic]]:
-    """Rank (facet, key, term, documents in slice, documents overall) rows per facet; best `n` of each.
-
-    The odds compared are a document's odds of naming the term, in the slice and in the rest.
-    """
-    out: dict[str, list[Characteristic]] = {facet: [] for facet in FACETS}
-    whole = slice_size >= total  # no slice: the collection's most widespread terms
-    for facet, k, term, inside, overall in rows:
-        if inside < min_documents:
-            continue
-        if whole:
-            score = float(inside)
-        else:
-            score = log_odds(inside, overall - inside, slice_size, total - slice_size, overall / max(total, 1))
-        if score > 0:
-            out.setdefault(facet, []).append(Characteristic(facet, term, k, inside, inside / max(slice_size, 1),
-                                                            overall / max(total, 1), round(score, 3)))
-    for facet in out:
-        out[facet] = sorted(out[facet], key=lambda c: (-c.score, c.key))[:n]
-    return out

@@ -1,4 +1,5 @@
-"""KnowledgeBase: the API the CLI and the notebooks share.
+"""KnowledgeBase: the API the CLI and the notebooks share. It checks arguments and delegates: ranking to
+`search.Searcher`, everything on disk to `store`.
 
     with talksearch.open("indexes") as kb:
         hits = kb.query("celery retries", k=5)
@@ -9,18 +10,18 @@ from __future__ import annotations
 
 import difflib
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import store
 from .errors import AmbiguousTalkError, TalkNotFoundError, UsageError
-from .normalize import fold
-from .records import Hit, Kind, Recording, Todo
-from .search import LEXICAL_DEPTH, MODES, Filters, Ranked, Searcher, parse_query, snippet
+from .normalize import fold, key
+from .records import Hit, Kind, Mode, Sort, Todo, choice
+from .search import MMR_DIVERSITY, SHIPPED, Filters, Rankers, Searcher
 
 if TYPE_CHECKING:
     import duckdb
@@ -28,12 +29,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .embed import Embedder
-    from .facets import Characteristic
+    from .topics import Characteristic
 
 MAX_CANDIDATES = 8  # candidates listed for an ambiguous reference
-MMR_POOL = 50  # related candidates diversified by MMR
-SORT_POOL = 100  # best matches that --sort date orders
-MMR_DIVERSITY = 0.0  # weight of redundancy in MMR; off by default: on the dev set 0.1 cost 0.015 nDCG@10, 0.3 cost 0.08
 SQL_TABLES = ("talks", "talk_sources", "speakers", "events", "sources", "skipped", "notes", "todos", "passages",
               "documents", "mentions")
 T = TypeVar("T")
@@ -85,10 +83,11 @@ class KnowledgeBase:
     Safe to share between threads (calls take turns); after `close()` every call raises `UsageError`.
     """
 
-    def __init__(self, root: str | Path | None = None, *, embedder: Embedder | None = None) -> None:
+    def __init__(self, root: str | Path | None = None, *, embedder: Embedder | None = None,
+                 rankers: Rankers = SHIPPED) -> None:
         self.root = store.resolve_root(root)
         self.generation = store.current(self.root)
-        self.searcher = Searcher(self.generation, lambda: store.connect(self.generation), embedder)
+        self.searcher = Searcher(self.generation, lambda: store.connect(self.generation), embedder, rankers=rankers)
         self._lock = threading.RLock()
         self._closed = False
 
@@ -124,45 +123,25 @@ class KnowledgeBase:
         k: int = 10,
         offset: int = 0,
         filters: Filters = Filters(),
-        mode: str = "hybrid",
+        mode: Mode | str = Mode.HYBRID,
         all_recordings: bool = False,
         explain: bool = False,
-        sort: str = "relevance",
+        sort: Sort | str = Sort.RELEVANCE,
     ) -> list[Hit]:
         """Talks and notes that match `text` by meaning and by words, best first, one row per talk.
 
         In `text`, `"an exact phrase"` must appear and `-word` must not. `sort="date"` orders the
         SORT_POOL best matches newest first (undated last).
         """
-        if mode not in MODES:
-            raise UsageError(f"unknown ranking mode {mode!r}: use one of {', '.join(MODES)}")
-        if sort not in ("relevance", "date"):
-            raise UsageError(f"--sort must be relevance or date, not {sort!r}")
+        mode = choice(Mode, mode, "mode")
+        sort = choice(Sort, sort, "sort")
         if type(k) is not int or type(offset) is not int or k < 1 or offset < 0:
             raise UsageError(f"-k must be an integer of at least 1 and --offset one of at least 0, not {k!r} and "
                              f"{offset!r}")
-        parsed = parse_query(text)
-        if not parsed.text.strip():
-            raise UsageError("the query is empty: give some words to search for")
-        filters = replace(filters, phrases=filters.phrases + parsed.phrases, excluded=filters.excluded + parsed.excluded)
-        vector = self.searcher.embedder.embed([parsed.text])[0]
-        depth = max(LEXICAL_DEPTH, 2 * (offset + k))
-        ranked = self.searcher.rank(parsed.text, filters, mode=mode, vector=vector, depth=depth)
-        while (sort == "relevance" and len(ranked.positions) >= depth and depth < self.searcher.size
-               and len(self._collapse(ranked.positions, offset + k, all_recordings)) < offset + k):
-            depth *= 4  # recordings of one talk took the places: rank the same scores deeper (`--offset 1000`)
-            ranked = self.searcher.combine(ranked.cosine, ranked.bm25, mode=mode, filters=filters, depth=depth)
-        if sort == "date":
-            pool = self._collapse(ranked.positions, SORT_POOL, all_recordings)
-            if not all_recordings:  # a talk given several times is as new as its newest recording, and shown as it
-                matched = set(ranked.positions)  # of the recordings the filters let through
-                pool = [self._newest_recording(p, matched) for p in pool]
-            fields = {p: self.searcher.fields(p) for p in pool}  # a talk's date; notes count as undated
-            chosen = sorted(pool, key=lambda p: (fields[p]["kind"] == "talk" and fields[p]["date"]) or "", reverse=True)
-            chosen = chosen[offset : offset + k]
-        else:
-            chosen = self._collapse(ranked.positions, offset + k, all_recordings)[offset:]
-        return self._hits(chosen, ranked, parsed.text, vector, explain=explain, all_recordings=all_recordings)
+        if not isinstance(filters, Filters):
+            raise UsageError(f"filters must be talksearch.Filters, not {type(filters).__name__}")
+        return self.searcher.query(text, k=k, offset=offset, filters=filters, mode=mode, all_recordings=all_recordings,
+                                   explain=explain, sort=sort)
 
     @_guarded
     def related(self, ref: str, *, k: int = 10, other_speakers: bool = False,
@@ -175,45 +154,15 @@ class KnowledgeBase:
             raise UsageError(f"-k must be an integer of at least 1, not {k!r}")
         if not 0 <= diversity < 1:
             raise UsageError(f"--diversity must be from 0 up to (not including) 1, not {diversity}")
-        doc_id = self.resolve(ref)
-        pos = self.searcher.position[doc_id]
-        ranked = self.searcher.related(pos, self.searcher.seed_text(pos))
-        own = self.searcher.fields(pos)["group"]
-        mine = self._speakers(doc_id) if other_speakers else frozenset()
-        ids = self.searcher.ids
-        positions = (p for p in ranked.positions
-                     if self.searcher.fields(p)["group"] != own and not (mine and mine & self._speakers(ids[p])))
-        pool = self._collapse(positions, max(MMR_POOL, k), False)
-        chosen = self._diversify(pool, ranked, k, diversity)
-        return self._hits(chosen, ranked, "", self.searcher.document_vectors[pos])
-
-    def _diversify(self, pool: list[int], ranked: Ranked, k: int, diversity: float) -> list[int]:
-        """Maximal marginal relevance: each pick maximises (1-d)*relevance - d*similarity to earlier picks."""
-        if diversity == 0 or len(pool) <= 1:
-            return pool[:k]
-        score = dict(zip(ranked.positions, ranked.scores, strict=True))
-        import numpy as np
-
-        vectors = np.asarray(self.searcher.document_vectors[pool])
-        similar = vectors @ vectors.T
-        chosen: list[int] = []
-        left = list(range(len(pool)))
-        while left and len(chosen) < k:
-            def gain(i: int) -> float:
-                redundancy = max((similar[i, j] for j in chosen), default=0.0)
-                return (1 - diversity) * score[pool[i]] - diversity * redundancy
-
-            best = max(left, key=gain)
-            chosen.append(best)
-            left.remove(best)
-        return [pool[i] for i in chosen]
+        pos = self.searcher.position[self.resolve(ref)]
+        return self.searcher.related(pos, k=k, other_speakers=other_speakers, diversity=diversity)
 
     @_guarded
     def talk(self, ref: str) -> Detail:
         """All there is to know about one talk or note."""
         doc_id = self.resolve(ref)
         pos = self.searcher.position[doc_id]
-        hit = self._hits([pos], Ranked([pos], [1.0]), "", None)[0]
+        hit = self.searcher.hit(pos)
         links: tuple[dict, ...] = ()
         if hit.kind is Kind.TALK:
             fields = self._row("select * exclude (doc_hash, record_hash, event_folded) from talks where id = ?", doc_id)
@@ -255,10 +204,10 @@ class KnowledgeBase:
         """The tools, entities and phrases that set a slice of the collection apart from the rest.
 
         The slice: an event and/or years, or any talks and notes by `ids` (a cluster, a query's hits).
-        Scored by the log-odds ratio with an informative Dirichlet prior (`facets.characteristic`);
+        Scored by the log-odds ratio with an informative Dirichlet prior (`topics.characteristic`);
         with no slice given, the collection's most widespread ones.
         """
-        from .facets import characteristic
+        from .topics import characteristic
 
         if type(n) is not int or n < 1:
             raise UsageError(f"-n must be an integer of at least 1, not {n!r}")
@@ -314,8 +263,7 @@ class KnowledgeBase:
         """Ids and whole-text vectors (normalised, one row per talk or note) of every talk, note, or both."""
         import numpy as np
 
-        if kind not in (None, "talk", "note"):
-            raise UsageError(f"kind must be talk, note or None, not {kind!r}")
+        kind = choice(Kind, kind, "kind", optional=True)
         rows = [(pos, doc_id) for doc_id, pos in self.searcher.position.items()
                 if kind is None or (doc_id in self.searcher.talk_ids) == (kind == "talk")]
         rows.sort()
@@ -329,8 +277,6 @@ class KnowledgeBase:
         A topic is named when a talk mentions any of its terms as a tool, entity or phrase.
         """
         import pandas as pd
-
-        from .facets import key
 
         years = self.sql("select year, count(*) as talks from talks where year is not null group by 1 order by 1")
         frame = pd.DataFrame(index=pd.Index(years["year"], name="year"))
@@ -396,7 +342,7 @@ class KnowledgeBase:
     @_guarded
     def stats(self) -> dict[str, Any]:
         """Counts by event, year, source kind and language; index size; model."""
-        size = sum(p.stat().st_size for p in self.generation.path.rglob("*") if p.is_file())
+        size = self.generation.size()
 
         def pairs(sql: str) -> list[tuple]:
             return self.con.execute(sql).fetchall()
@@ -438,88 +384,13 @@ class KnowledgeBase:
         return self._groups.get(doc_id, doc_id)
 
     @cached_property
-    def _speaker_sets(self) -> dict[str, frozenset[str]]:
-        rows = self.con.execute(
-            "select id, list(s.folded) from (select id from talks union all select talk_id from notes "
-            "where talk_id is not null) t join speakers s on s.talk_id = t.id group by id"
-        ).fetchall()
-        sets = {i: frozenset(names) for i, names in rows}
-        for note_id, talk_id in self.con.execute("select id, talk_id from notes where talk_id is not null").fetchall():
-            sets[note_id] = sets.get(talk_id, frozenset())
-        return sets
-
-    def _speakers(self, doc_id: str) -> frozenset[str]:
-        return self._speaker_sets.get(doc_id, frozenset())
-
-    @cached_property
     def _titles_raw(self) -> dict[str, str]:
         return dict(self.con.execute("select id, title from talks union all select id, title from notes").fetchall())
 
     def _titles(self) -> dict[str, str]:
         return {i: fold(t) for i, t in self._titles_raw.items()}
 
-    def _collapse(self, positions: Iterable[int], limit: int, all_recordings: bool) -> list[int]:
-        """The first `limit` positions, keeping only the best recording of each talk."""
-        chosen, seen = [], set()
-        for pos in positions:
-            group = self.searcher.fields(pos)["group"]
-            if not all_recordings and group in seen:
-                continue
-            seen.add(group)
-            chosen.append(pos)
-            if len(chosen) == limit:
-                break
-        return chosen
 
-    def _newest_recording(self, pos: int, matched: set[int]) -> int:
-        """The position of the newest matched recording of the talk at `pos` (`pos` for a note or a single one)."""
-        position = self.searcher.position
-        dated = [(r["date"], position[r["id"]]) for r in self.searcher.fields(pos).get("recordings") or ()
-                 if r["date"] and position.get(r["id"]) in matched]
-        return max(dated)[1] if dated else pos
-
-    def _hits(self, positions: list[int], ranked: Ranked, text: str, vector, *, explain: bool = False,
-              all_recordings: bool = False) -> list[Hit]:
-        """Hits for documents at `positions`, from the fields stored per document (`store.Records`)."""
-        score = dict(zip(ranked.positions, ranked.scores, strict=True))
-        hits = []
-        for pos in positions:
-            f = self.searcher.fields(pos)
-            passage = self._passage(pos, vector)
-            explanation = self._explain(ranked, pos, passage) if explain else None
-            found = float(score.get(pos, 1.0))
-            if f["kind"] == "talk":
-                recs = tuple(Recording(**r) for r in f["recordings"] if not all_recordings or r["id"] == f["id"])
-                hits.append(Hit(f["id"], Kind.TALK, f["title"], tuple(f["speakers"]), f["event_title"], f["date"],
-                                f["url"], found, snippet(passage, text), tuple(f["sources"] or ()), recs,
-                                explain=explanation))
-            else:
-                todos = tuple(Todo(**todo) for todo in f["todos"] or ())
-                hits.append(Hit(f["id"], Kind.NOTE, f["title"], tuple(f["speakers"] or ()),
-                                f["event_title"] or _first_line(f["context"]),
-                                f["date"], (f["urls"] or [None])[0], found, snippet(passage, text), (f["path"],),
-                                file=f["file"], line=f["line_start"], todos=todos, explain=explanation))
-        return hits
-
-    @staticmethod
-    def _explain(ranked: Ranked, pos: int, passage: str) -> dict:
-        return {**ranked.explain(pos), "passage": passage}
-
-    def _passage(self, pos: int, vector) -> str:
-        """The document's passage closest to `vector`; without a vector, its first passage with text."""
-        if vector is not None:
-            return self.searcher.passage_text(self.searcher.best_passage(pos, vector))
-        rows = self.searcher.passage_rows(pos)  # in ordinal order: text passages, or the one without text
-        return self.searcher.passage_text(int(rows[0])) if len(rows) else ""
-
-
-def _first_line(context: str | None) -> str | None:
-    """A note's context as its hit's event: the first line (a notes file's preamble can run to paragraphs and to-dos,
-    which `show` lists in full)."""
-    return next((line.strip() for line in (context or "").splitlines() if line.strip()), None)
-
-
-def open(root: str | Path | None = None, *, embedder: Embedder | None = None) -> KnowledgeBase:  # noqa: A001
+def open(root: str | Path | None = None, *, embedder: Embedder | None = None, rankers: Rankers = SHIPPED) -> KnowledgeBase:  # noqa: A001
     """Open the index at `root` (default: $TALKSEARCH_INDEX or ./indexes); use as a context manager."""
-    return KnowledgeBase(root, embedder=embedder)
-
+    return KnowledgeBase(root, embedder=embedder, rankers=rankers)

@@ -5,32 +5,30 @@ beat a passing mention), speakers, event and text; a note's is its heading
 (twice), context and text. Row i of the index is `documents.pos = i`.
 
 bm25s builds the index (Lucene's BM25 variant, scores precomputed per term and
-document in a CSC matrix). Queries read that matrix straight from its `.npy`
-files: a query's scores are the sums of its terms' columns, which is what
-bm25s's own `get_scores` computes, without importing bm25s (and numba, scipy)
-on the query path. Both sides tokenize with `tokenize()` below.
+document in a CSC matrix); `store` saves it. Queries read that matrix straight
+from its `.npy` files (`store.read_lexical`): a query's scores are the sums of
+its terms' columns, which is what bm25s's own `get_scores` computes, without
+importing bm25s (and numba, scipy) on the query path. Both sides tokenize with
+`tokenize()` below.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from array import array
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .normalize import fold
 
 if TYPE_CHECKING:
+    import bm25s
     import numpy as np
 
-    from .build import Document
+    from .records import Document
 
-STOPWORDS = "stopwords.json"
-VOCAB_LINES = "vocab.txt"  # term i on line i
 _TOKEN = re.compile(r"\b\w\w+\b")  # bm25s's default token pattern
 
 
@@ -51,13 +49,21 @@ def tokenize(text: str, stopwords: frozenset[str]) -> list[str]:
     return _stemmer().stemWords(words)
 
 
-def build(directory: Path, documents: list[Document]) -> None:
+@dataclass(frozen=True)
+class Built:
+    """A BM25 index built in memory (a `bm25s.BM25`), and the stop words its terms were tokenized without."""
+
+    model: bm25s.BM25
+    stopwords: frozenset[str]
+
+
+def build(documents: list[Document]) -> Built:
     import bm25s
     from bm25s.stopwords import STOPWORDS_EN
 
     stopwords = frozenset(STOPWORDS_EN)
     model = bm25s.BM25()
-    model._np_csc = _csc_by_column  # the documented swap point of its CSC builder (a Numba one is the other)
+    model._np_csc = csc_by_column  # the documented swap point of its CSC builder (a Numba one is the other)
     # term ids, not terms: every stemmed term is a new string, and a list of them per document cost ~50 bytes a
     # token (most of a notes index's peak memory); in an array an id costs 4 bytes
     vocab: dict[str, int] = {}
@@ -68,14 +74,10 @@ def build(directory: Path, documents: list[Document]) -> None:
             warnings.simplefilter("ignore", RuntimeWarning)
             vocab[""] = 0  # and needs a term
         model.index((corpus, vocab), show_progress=False)
-    model.save(str(directory), show_progress=False)
-    (directory / STOPWORDS).write_text(json.dumps(sorted(stopwords)))
-    # the vocabulary again as lines in id order: splitting text loads it several times faster than JSON
-    terms = sorted(model.vocab_dict, key=model.vocab_dict.__getitem__)
-    (directory / VOCAB_LINES).write_text("\n".join(terms))
+    return Built(model, stopwords)
 
 
-def _csc_by_column(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]):
+def csc_by_column(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]):
     """bm25s's NumPy CSC builder with a third of its memory: the same arrays, from one stable sort of the columns.
 
     bm25s lists (row, column, score) document by document, rows ascending, so a stable sort by column alone
@@ -110,11 +112,11 @@ class Index:
             column = self.vocab.get(term)
             if column is None:
                 continue
-            span = self._postings(column)
+            span = self.postings(column)
             np.add.at(scores, self.indices[span], self.data[span])
         return scores
 
-    def _postings(self, column: int) -> slice:
+    def postings(self, column: int) -> slice:
         """Where a term's documents (`indices`) and their scores (`data`) are, in the CSC arrays."""
         return slice(int(self.indptr[column]), int(self.indptr[column + 1]))
 
@@ -134,21 +136,6 @@ class Index:
             column = self.vocab.get(term)
             if column is None:
                 return np.zeros(0, dtype=np.int64)
-            rows = np.asarray(self.indices[self._postings(column)])
+            rows = np.asarray(self.indices[self.postings(column)])
             found = rows if found is None else np.intersect1d(found, rows, assume_unique=True)
         return found
-
-
-def load(directory: Path) -> Index:
-    import numpy as np
-
-    params = json.loads((directory / "params.index.json").read_text())
-    terms = (directory / VOCAB_LINES).read_text().split("\n")
-    return Index(
-        data=np.load(directory / "data.csc.index.npy", mmap_mode="r"),
-        indices=np.load(directory / "indices.csc.index.npy", mmap_mode="r"),
-        indptr=np.load(directory / "indptr.csc.index.npy", mmap_mode="r"),
-        vocab=dict(zip(terms, range(len(terms)), strict=True)),
-        stopwords=frozenset(json.loads((directory / STOPWORDS).read_text())),
-        num_docs=int(params["num_docs"]),
-    )

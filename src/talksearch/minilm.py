@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import DIMENSION, MAX_TOKENS, MODEL_NAME, WEIGHTS_FILE, Weights, verify_weights
+from .embed import DIMENSION, MAX_TOKENS, MODEL_NAME, WEIGHTS_FILE, Tokenizer, Weights, verify_weights
 
 LAYERS = 6
 HEADS = 12
@@ -72,7 +72,7 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
 
 
 @cache
-def _blas():
+def blas():
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
@@ -83,11 +83,17 @@ class NumpyEmbedder:
 
     name = MODEL_NAME
     dimension = DIMENSION
+    precision = None  # float32 NumPy; an index it embedded records no precision, as before the protocol named it
 
     def __init__(self, *, weights: Weights = Weights()) -> None:
         self.weights = weights
         self.directory = weights.resolve()
         self.check = verify_weights(self.directory, known=weights.known, sha256=weights.sha256)
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        """The word pieces that size passages (the `Embedder` protocol); queries use `_tokenizer`, which truncates."""
+        return Tokenizer(self.directory)
 
     @cached_property
     def _weights(self) -> dict[str, np.ndarray]:
@@ -108,7 +114,7 @@ class NumpyEmbedder:
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
-        with _blas().limit(limits=1, user_api="blas"):
+        with blas().limit(limits=1, user_api="blas"):
             hidden = self._forward(ids, mask)
         pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
         pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

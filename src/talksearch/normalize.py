@@ -57,3 +57,13 @@ def slugify(text: str, *, max_length: int = 80) -> str:
 
 
 fold_word = lru_cache(maxsize=1 << 16)(fold)  # snippets and highlighting fold the same words over and over
+
+
+@lru_cache(maxsize=1 << 18)  # called for every word of every document: words repeat
+def key(term: str) -> str:
+    """A term's matching key: folded, with C++ and C# kept apart from C.
+
+    >>> key("scikit-learn"), key("C++"), key("Špilka")
+    ('scikit learn', 'cpp', 'spilka')
+    """
+    return fold(term.replace("++", "pp").replace("#", " sharp"))

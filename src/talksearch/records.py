@@ -2,13 +2,29 @@
 
 Readers produce `TalkRecord` (one talk as one source describes it) and `Note`
 (one note with its `Todo` items). The linker merges talk records into `Talk`.
-Search returns `Hit`. `asdict()` of any record is its JSON form.
+The build turns talks and notes into `Document`s, splits them into `Passages`
+and extracts `Mention`s; the store writes them. Search returns `Hit`.
+`asdict()` of any record is its JSON form. Closed sets are enums, checked by
+`choice` with one message.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
+
+E = TypeVar("E", bound=enum.StrEnum)
+PASSAGE_VERSION = 3  # bump when passage splitting changes, to re-split everything (3: no space added inside a word)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total), called as a long run goes
 
 
 class Format(enum.StrEnum):
@@ -32,6 +48,43 @@ class Kind(enum.StrEnum):
 
     TALK = "talk"
     NOTE = "note"
+
+
+class Mode(enum.StrEnum):
+    """How a query is ranked: the blend of both rankers (shipped), their rank fusion, or one of them."""
+
+    HYBRID = "hybrid"
+    RRF = "rrf"
+    DENSE = "dense"
+    LEXICAL = "lexical"
+
+
+class Sort(enum.StrEnum):
+    """The order of a query's results."""
+
+    RELEVANCE = "relevance"
+    DATE = "date"  # the best matches, newest first
+
+
+def choice(kind: type[E], value: object, name: str, *, optional: bool = False) -> E | None:
+    """`value` as a member of `kind` (a member, or its value as text); UsageError naming `name` otherwise.
+
+    >>> choice(Mode, "rrf", "--mode")
+    <Mode.RRF: 'rrf'>
+    >>> choice(Sort, "newest", "--sort")
+    Traceback (most recent call last):
+    talksearch.errors.UsageError: --sort must be relevance or date, not 'newest'
+    """
+    if value is None and optional:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        from .errors import UsageError
+
+        values = [member.value for member in kind]
+        listed = f"{', '.join(values[:-1])} or {values[-1]}"
+        raise UsageError(f"{name} must be {listed}, not {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -173,3 +226,42 @@ class Talk:
     @property
     def url(self) -> str | None:
         return self.urls[0] if self.urls else None
+
+
+FACETS = ("tool", "entity", "phrase")  # what a `Mention` names
+
+
+class Mention(NamedTuple):
+    """One facet of one document: how often the document names it."""
+
+    facet: str  # "tool" | "entity" | "phrase"
+    label: str  # TOOL, PHRASE, or spaCy's entity label
+    key: str
+    term: str  # as written
+    n: int  # times the document names it
+
+
+@dataclass(frozen=True)
+class Document:
+    """One talk or note as the encoder and the lexical index see it."""
+
+    id: str
+    kind: str  # "talk" | "note"
+    title: str
+    meta: str  # title, speakers and event: the one passage of a document without text
+    text: str
+    english: bool = True  # English or unknown: entities and phrases are extracted
+
+    @cached_property  # asked for by reuse, spill look-ups and the metadata: the whole text hashed once
+    def hash(self) -> str:
+        payload = json.dumps([PASSAGE_VERSION, self.kind, self.title, self.meta, self.text, self.english])
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Passages:
+    """Every passage of an index by row: its document (documents.pos) and ordinal (0: the one passage of a document
+    without text; 1, 2, ...: its text's); the texts are in the generation's stored passage texts."""
+
+    owner: np.ndarray
+    ordinal: np.ndarray

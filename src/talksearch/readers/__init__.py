@@ -20,6 +20,7 @@ from talksearch.readers.listing import looks_like_listing, parse_listing
 from talksearch.readers.notes import parse_note_lines
 from talksearch.readers.pyvideo import is_pyvideo_dir, read_pyvideo_dir, read_video_file
 from talksearch.records import Format, Note, ReadResult, Skipped, TalkRecord
+from talksearch.store import is_index
 
 __all__ = ["TEXT_SUFFIXES", "detect_format", "read_path"]
 
@@ -76,23 +77,13 @@ def _read_text_tree(root: Path, format: Format | None, exclude: Path | None = No
     )
 
 
-def _is_index(folder: str) -> bool:
-    """A talksearch index directory: its CURRENT pointer names one of its generations (store.py's layout)."""
-    try:
-        with open(os.path.join(folder, "CURRENT"), encoding="utf-8") as pointer:
-            live = pointer.read(200).strip()
-    except (OSError, UnicodeDecodeError):
-        return False
-    return live.startswith("gen-") and os.path.isdir(os.path.join(folder, live))
-
-
 def _walk_text_files(root: Path, exclude: Path | None = None) -> list[tuple[Path, str]]:
     """(file, path relative to root) of each text file, sorted; hidden names, a folder's README, the folder
-    `exclude` (by its real path) and any talksearch index (`_is_index`) skipped."""
+    `exclude` (by its real path) and any talksearch index (`store.is_index`) skipped."""
     excluded = os.path.realpath(exclude) if exclude is not None else None
     found = []
     for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(name for name in dirs if not name.startswith(".") and not _is_index(os.path.join(folder, name))
+        dirs[:] = sorted(name for name in dirs if not name.startswith(".") and not is_index(os.path.join(folder, name))
                          and (excluded is None or os.path.realpath(os.path.join(folder, name)) != excluded))
         for name in sorted(names):
             if name.startswith(".") or Path(name).stem.upper() == "README":

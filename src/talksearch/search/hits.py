@@ -1,0 +1,128 @@
+"""From a ranking to results: one row per talk (recordings collapsed), related talks diversified, and each
+`Hit` assembled from the fields stored per document, with the passage that matched and its snippet."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from ..normalize import fold_word
+from ..records import Hit, Kind, Recording, Todo
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .collection import Collection
+    from .rankers import Ranked
+
+
+def collapse(searcher: Collection, positions: Iterable[int], limit: int, all_recordings: bool) -> list[int]:
+    """The first `limit` positions, keeping only the best recording of each talk."""
+    chosen, seen = [], set()
+    for pos in positions:
+        group = searcher.fields(pos)["group"]
+        if not all_recordings and group in seen:
+            continue
+        seen.add(group)
+        chosen.append(pos)
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def newest_recording(searcher: Collection, pos: int, matched: set[int]) -> int:
+    """The position of the newest matched recording of the talk at `pos` (`pos` for a note or a single one)."""
+    position = searcher.position
+    dated = [(r["date"], position[r["id"]]) for r in searcher.fields(pos).get("recordings") or ()
+             if r["date"] and position.get(r["id"]) in matched]
+    return max(dated)[1] if dated else pos
+
+
+def diversify(searcher: Collection, pool: list[int], ranked: Ranked, k: int, diversity: float) -> list[int]:
+    """Maximal marginal relevance: each pick maximises (1-d)*relevance - d*similarity to earlier picks."""
+    if diversity == 0 or len(pool) <= 1:
+        return pool[:k]
+    import numpy as np
+
+    score = dict(zip(ranked.positions, ranked.scores, strict=True))
+    vectors = np.asarray(searcher.document_vectors[pool])
+    similar = vectors @ vectors.T
+    chosen: list[int] = []
+    left = list(range(len(pool)))
+    while left and len(chosen) < k:
+        def gain(i: int) -> float:
+            redundancy = max((similar[i, j] for j in chosen), default=0.0)
+            return (1 - diversity) * score[pool[i]] - diversity * redundancy
+
+        best = max(left, key=gain)
+        chosen.append(best)
+        left.remove(best)
+    return [pool[i] for i in chosen]
+
+
+def hits(searcher: Collection, positions: list[int], ranked: Ranked, text: str, vector: np.ndarray | None, *,
+         explain: bool = False, all_recordings: bool = False) -> list[Hit]:
+    """Hits for the documents at `positions`, from the fields stored per document (`store.Records`): each with
+    its passage closest to `vector` (without one, its first), a snippet of it around `text`'s words, and with
+    `explain` each ranker's rank and score."""
+    score = dict(zip(ranked.positions, ranked.scores, strict=True))
+    out = []
+    for pos in positions:
+        f = searcher.fields(pos)
+        passage = _passage(searcher, pos, vector)
+        explanation = {**ranked.explain(pos), "passage": passage} if explain else None
+        found = float(score.get(pos, 1.0))
+        if f["kind"] == "talk":
+            recordings = tuple(Recording(**r) for r in f["recordings"] if not all_recordings or r["id"] == f["id"])
+            out.append(Hit(f["id"], Kind.TALK, f["title"], tuple(f["speakers"]), f["event_title"], f["date"],
+                           f["url"], found, snippet(passage, text), tuple(f["sources"] or ()), recordings,
+                           explain=explanation))
+        else:
+            todos = tuple(Todo(**todo) for todo in f["todos"] or ())
+            out.append(Hit(f["id"], Kind.NOTE, f["title"], tuple(f["speakers"] or ()),
+                           f["event_title"] or first_line(f["context"]),
+                           f["date"], (f["urls"] or [None])[0], found, snippet(passage, text), (f["path"],),
+                           file=f["file"], line=f["line_start"], todos=todos, explain=explanation))
+    return out
+
+
+def _passage(searcher: Collection, pos: int, vector: np.ndarray | None) -> str:
+    """The document's passage closest to `vector`; without a vector, its first passage with text."""
+    if vector is not None:
+        return searcher.passage_text(searcher.best_passage(pos, vector))
+    rows = searcher.passage_rows(pos)  # in ordinal order: text passages, or the one without text
+    return searcher.passage_text(int(rows[0])) if len(rows) else ""
+
+
+def first_line(context: str | None) -> str | None:
+    """A note's context as its hit's event: the first line (a notes file's preamble can run to paragraphs and to-dos,
+    which `show` lists in full)."""
+    return next((line.strip() for line in (context or "").splitlines() if line.strip()), None)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def snippet(text: str, query: str, *, width: int = 240) -> str:
+    """About `width` characters of `text`: the window holding the most distinct query words."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    words = {fold_word(w) for w in _WORD.findall(query) if len(w) > 1}
+    found = [(m.start(), w) for m in _WORD.finditer(text) if (w := fold_word(m.group())) in words]
+    # a word the text repeats says less about where the match is than one it uses once
+    weight = {w: 1 / sum(1 for _, x in found if x == w) for _, w in found}
+    start, best = 0, 0.0
+    for i, (position, _) in enumerate(found):
+        window_start = max(0, position - width // 5)
+        score = sum(weight[w] for w in {w for p, w in found[i:] if p < window_start + width})
+        if score > best:
+            start, best = window_start, score
+    if start:
+        start = text.find(" ", start) + 1 if text.find(" ", start) >= 0 else start
+    end = start + width
+    cut = text[start:end]
+    if end < len(text):
+        cut = cut.rsplit(" ", 1)[0]
+    return ("…" if start else "") + cut + ("…" if end < len(text) else "")

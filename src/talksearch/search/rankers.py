@@ -1,0 +1,194 @@
+"""Rankers: each takes what the searcher was asked (`Request`) and the ranking so far, and returns a new `Ranked`.
+
+A ranking is a `Pipeline`: rankers that score every document (dense: a document's best passage cosine; lexical:
+BM25 over its whole text), then one that orders them (the blend, rank fusion, or one ranker's scores alone) and
+keeps the best `depth`. `Rankers` holds the pipeline of a query and that of related talks; `SHIPPED` is what
+talksearch ranks with. A benchmark swaps one ranker for a variant (`dataclasses.replace`) and hands the result to
+`Searcher` (or `talksearch.open(..., rankers=...)`): nothing is patched.
+
+- blend: DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * BM25 / best BM25 of the query, minus FOREIGN_PENALTY for
+  talks in a language other than English (the encoder is English-only: their vectors are noise to an English
+  query) unless --lang asks for a language;
+- related: the seed's whole-text vector (the mean of its passages') against every document's, blended
+  RELATED_DENSE_WEIGHT with BM25 of the seed's title and text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ..records import Mode
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .collection import Collection
+
+RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.)
+DENSE_DEPTH = 2000  # passages fetched from an approximate FAISS index before grouping into documents
+LEXICAL_DEPTH = 1000  # documents kept from a ranking (more when a page needs them)
+DENSE_WEIGHT = 0.65  # share of the cosine in the blend; measured on the development set (0.6-0.7 plateau)
+RELATED_DENSE_WEIGHT = 0.7  # the same for related talks: whole-text cosine vs BM25 of the seed's text
+FOREIGN_PENALTY = 0.05  # blend points taken from non-English talks; measured: fewer of them in the top 10, same nDCG
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the rankers are asked: the words and the vector to rank by (a query's, or a seed document's), the
+    documents the filters let through, and how many to keep."""
+
+    text: str
+    vector: np.ndarray | None
+    keep: np.ndarray | None = None  # True for each document a filter lets through; None: every document
+    mode: Mode = Mode.HYBRID
+    depth: int = LEXICAL_DEPTH
+    penalty: float = FOREIGN_PENALTY  # taken from foreign talks in the blend (0 when a language is asked for)
+    seed: int | None = None  # related: the seed's documents.pos
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", Mode(self.mode))  # "lexical" as the enum: rankers compare with `is`
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A ranking of documents, with each ranker's scores over all documents (for --explain)."""
+
+    positions: list[int]
+    scores: list[float]
+    cosine: np.ndarray | None = None  # best-passage cosine per document; -inf where filtered out
+    bm25: np.ndarray | None = None  # BM25 per document; 0 where no query term occurs
+
+    def explain(self, pos: int) -> dict:
+        """Rank (1 = best over all documents) and score of `pos` in each ranker; None where it has none."""
+        out = {}
+        for name, values, present in (("dense", self.cosine, lambda v: v > -1e30), ("lexical", self.bm25, lambda v: v > 0)):
+            value = None if values is None else float(values[pos])
+            found = value is not None and present(value)
+            out[f"{name}_rank"] = int((values > value).sum()) + 1 if found else None
+            out[f"{name}_score"] = round(value, 4) if found else None
+        return out
+
+
+NOTHING = Ranked([], [])
+Ranker = Callable[["Collection", Request, Ranked], Ranked]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Rankers that score every document, in turn, then the one that orders them and keeps the best `depth`
+    (a deeper page runs `order` again on the same scores)."""
+
+    score: tuple[Ranker, ...]
+    order: Ranker
+
+    def __call__(self, searcher: Collection, request: Request) -> Ranked:
+        ranked = NOTHING
+        for ranker in self.score:
+            ranked = ranker(searcher, request, ranked)
+        return self.order(searcher, request, ranked)
+
+
+def top(scores: np.ndarray, cosine: np.ndarray | None, bm25: np.ndarray | None, depth: int = LEXICAL_DEPTH) -> Ranked:
+    """The best `depth` documents by `scores` (-inf: left out), ties by position."""
+    import numpy as np
+
+    depth = min(depth, int(np.isfinite(scores).sum()))
+    if depth == 0:
+        return Ranked([], [], cosine, bm25)
+    best = np.argpartition(-scores, depth - 1)[:depth]
+    best = best[np.lexsort((best, -scores[best]))]
+    return Ranked([int(p) for p in best], [float(scores[p]) for p in best], cosine, bm25)
+
+
+def fuse_rrf(*rankings: tuple[Sequence[int], Sequence[float]], k: int = RRF_K) -> tuple[list[int], list[float]]:
+    """Reciprocal-rank fusion: sum of 1 / (k + rank) over the rankings a document appears in, scaled to 0..1."""
+    fused: dict[int, float] = {}
+    for positions, _ in rankings:
+        for rank, pos in enumerate(positions, start=1):
+            fused[pos] = fused.get(pos, 0.0) + 1.0 / (k + rank)
+    order = sorted(fused, key=lambda pos: (-fused[pos], pos))
+    best = len(rankings) / (k + 1)  # first in every ranking: reported as 1.0
+    return order, [fused[pos] / best for pos in order]
+
+
+def blend(searcher: Collection, cosine: np.ndarray, bm25: np.ndarray, *, weight: float, penalty: float = 0.0) -> np.ndarray:
+    """weight * cosine + (1 - weight) * BM25 / the query's best BM25, minus `penalty` for foreign talks."""
+    best = float(bm25.max()) if bm25.size and bm25.max() > 0 else 1.0
+    return weight * cosine + (1 - weight) * bm25 / best - penalty * searcher.foreign
+
+
+# -- scoring: whole arrays over documents, -inf (cosine) or 0 (BM25) where a filter leaves a document out ----------
+
+def best_passage(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
+    """Each document's best passage cosine to the request's vector: every passage scored (one BLAS product), or
+    an approximate index's DENSE_DEPTH nearest."""
+    import numpy as np
+
+    if request.mode is Mode.LEXICAL:
+        return ranked
+    best = np.full(searcher.size, -np.inf, dtype=np.float32)
+    vector = request.vector.astype(np.float32)
+    if (stored := searcher.passage_vectors) is not None:
+        np.maximum.at(best, searcher.passage_owner, stored @ vector)
+    else:
+        index = searcher.vectors
+        scores, rows = index.search(vector.reshape(1, -1), min(DENSE_DEPTH, index.ntotal))
+        found = rows[0] >= 0
+        np.maximum.at(best, searcher.passage_owner[rows[0][found]], scores[0][found])
+    return replace(ranked, cosine=best if request.keep is None else np.where(request.keep, best, -np.inf))
+
+
+def bm25(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
+    """BM25 of the request's words over every document's whole text."""
+    import numpy as np
+
+    if request.mode is Mode.DENSE:
+        return ranked
+    scores = searcher.bm25.scores(request.text)
+    return replace(ranked, bm25=scores if request.keep is None else np.where(request.keep, scores, 0.0))
+
+
+def whole_text(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
+    """Each document's whole-text vector against the seed's."""
+    import numpy as np
+
+    vectors = searcher.document_vectors
+    return replace(ranked, cosine=np.asarray(vectors @ vectors[request.seed]))
+
+
+# -- ordering -------------------------------------------------------------------------------------------------------
+
+def by_mode(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
+    """The ranking the request's mode makes of the scores: the blend (hybrid), rank fusion, or one ranker's."""
+    import numpy as np
+
+    cosine, scores, depth = ranked.cosine, ranked.bm25, request.depth
+    if request.mode is Mode.DENSE:
+        return top(cosine, cosine, None, depth)
+    if request.mode is Mode.LEXICAL:
+        return top(np.where(scores > 0, scores, -np.inf), None, scores, depth)
+    if request.mode is Mode.RRF:
+        dense = top(cosine, cosine, None, depth)
+        lexical = top(np.where(scores > 0, scores, -np.inf), None, scores, depth)
+        positions, fused = fuse_rrf((dense.positions, dense.scores), (lexical.positions, lexical.scores))
+        return Ranked(positions, fused, cosine, scores)
+    return top(blend(searcher, cosine, scores, weight=DENSE_WEIGHT, penalty=request.penalty), cosine, scores, depth)
+
+
+def related_blend(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
+    """Related talks: the whole-text cosine blended RELATED_DENSE_WEIGHT with BM25 of the seed's words."""
+    return top(blend(searcher, ranked.cosine, ranked.bm25, weight=RELATED_DENSE_WEIGHT), ranked.cosine, ranked.bm25,
+               request.depth)
+
+
+@dataclass(frozen=True)
+class Rankers:
+    """How a query and related talks are ranked."""
+
+    query: Pipeline = Pipeline((best_passage, bm25), by_mode)
+    related: Pipeline = Pipeline((whole_text, bm25), related_blend)
+
+
+SHIPPED = Rankers()
