@@ -53,7 +53,7 @@ import numpy as np
 
 import talksearch.kb as kbmod
 from talksearch.lexical import tokenize
-from talksearch.search import RELATED_DENSE_WEIGHT, RELATED_QUERY_CHARS, Filters, Searcher
+from talksearch.search import LEXICAL_DEPTH, RELATED_DENSE_WEIGHT, RELATED_QUERY_CHARS, Filters, Searcher
 
 from .common import paired
 from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, K, evaluate_mode, evaluate_related, load, related_seeds, score, seed_query
@@ -132,15 +132,16 @@ def _feedback(searcher, second):
     """A `rank` replacement for pseudo-relevance feedback: in dense and hybrid mode, the shipped ranking, then
     `second(first, query, vector, keep, cosine, bm25)` -> new (cosine, bm25) ranked as shipped with the same
     filters (bm25 None in dense mode); other modes as shipped."""
-    def rank(query, filters=Filters(), *, mode="hybrid", vector=None):
+    def rank(query, filters=Filters(), *, mode="hybrid", vector=None, depth=LEXICAL_DEPTH):
         if mode not in ("dense", "hybrid"):
-            return Searcher.rank(searcher, query, filters, mode=mode, vector=vector)
+            return Searcher.rank(searcher, query, filters, mode=mode, vector=vector, depth=depth)
         vector = searcher.embedder.embed([query])[0] if vector is None else vector
         keep = searcher.mask(searcher.allowed(filters))
         cosine = searcher.dense_scores(vector, keep)
         bm25 = searcher.lexical_scores(query, keep) if mode == "hybrid" else None
         first = searcher.combine(cosine, bm25, mode=mode, filters=filters)
-        return searcher.combine(*second(first, query, vector, keep, cosine, bm25), mode=mode, filters=filters)
+        return searcher.combine(*second(first, query, vector, keep, cosine, bm25), mode=mode, filters=filters,
+                                depth=depth)
     return rank
 
 
