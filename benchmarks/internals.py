@@ -103,16 +103,16 @@ def sentence_model(embedder: embed.SentenceTransformerEmbedder):
     return embedder._model
 
 
-def embedder_over(make_model: Callable) -> embed.SentenceTransformerEmbedder:
-    """A `SentenceTransformerEmbedder` (default weights and precision) that runs `make_model(the loaded model)`
-    instead, made on its first use (`SentenceTransformerEmbedder._model` overridden; `embed._load_model`)."""
+def embedder_over(make_model: Callable, **options) -> embed.SentenceTransformerEmbedder:
+    """A `SentenceTransformerEmbedder(**options)` that runs `make_model(the loaded model)` instead, made on its first
+    use (`SentenceTransformerEmbedder._model` overridden; `embed._load_model`)."""
 
     class Embedder(embed.SentenceTransformerEmbedder):
         @cached_property
         def _model(self):
             return make_model(embed._load_model(str(self.directory)))
 
-    return Embedder()
+    return Embedder(**options)
 
 
 def blas():
