@@ -1,6 +1,6 @@
 """Ranking ablations: variants of the shipped ranking, scored on the development set in one run.
 
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/ablations.py --index /tmp/ixfull \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m benchmarks.ablations --index /tmp/ixfull \
         [--pyvideo /tmp/pyvideo/pyvideo-data]
 
 Each variant swaps one piece of `search.Searcher` in memory (the index on disk is only read) and runs `eval.py`'s
@@ -50,11 +50,14 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, K, evaluate_mode, evaluate_related, load, related_seeds, score
 
 import talksearch.kb as kbmod
 from talksearch.lexical import tokenize
-from talksearch.search import RELATED_DENSE_WEIGHT, RELATED_QUERY_CHARS, Filters, Searcher, _ranked
+from talksearch.search import LEXICAL_DEPTH, RELATED_DENSE_WEIGHT, RELATED_QUERY_CHARS, Filters, Searcher
+
+from .common import paired
+from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, K, evaluate_mode, evaluate_related, load, related_seeds, score, seed_query
+from .internals import passage_owners, passage_vectors, postings, ranked, related_by, swapped
 
 TIMED = 50  # talk titles (queries) and talks (related seeds) timed per variant
 
@@ -65,7 +68,7 @@ def _normalised(vector: np.ndarray) -> np.ndarray:
 
 def _first_rows(searcher) -> np.ndarray:
     """Each document's first passage row (rows are grouped by document)."""
-    return np.unique(np.asarray(searcher._passage_doc), return_index=True)[1]
+    return np.unique(np.asarray(passage_owners(searcher)), return_index=True)[1]
 
 
 def _masked(scores_of):
@@ -76,21 +79,9 @@ def _masked(scores_of):
     return scores
 
 
-def _related_by(searcher, cosine_of, weight: float = RELATED_DENSE_WEIGHT):
-    """A `related(pos, seed_text)` replacement: `cosine_of(pos)` blended with BM25 of the seed's text as shipped
-    (weight 1: the cosine alone)."""
-    def related(pos, seed_text):
-        cosine = cosine_of(pos)
-        if weight == 1:
-            return _ranked(cosine, cosine, None)
-        bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
-        return _ranked(searcher.blend(cosine, bm25, weight=weight), cosine, bm25)
-    return related
-
-
 def dense_variants(searcher) -> dict:
     """name -> dense_scores(vector, keep) replacement (None: as shipped)."""
-    passages, documents = searcher._stored, searcher.document_vectors
+    passages, documents = passage_vectors(searcher), searcher.document_vectors
     first = _first_rows(searcher)
     best = searcher.dense_scores
 
@@ -105,7 +96,7 @@ def dense_variants(searcher) -> dict:
 
 def related_variants(searcher) -> dict:
     """name -> related(pos, seed_text) replacement (None: as shipped)."""
-    documents, passages = np.asarray(searcher.document_vectors), searcher._stored
+    documents, passages = np.asarray(searcher.document_vectors), passage_vectors(searcher)
 
     def title(pos: int) -> tuple[str, np.ndarray]:
         text = searcher.fields(pos)["title"]
@@ -120,20 +111,20 @@ def related_variants(searcher) -> dict:
         bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
         seed = searcher.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT)
         query = searcher.blend(searcher.dense_scores(vector, None), searcher.lexical_scores(text, None), weight=0.65)
-        return _ranked(0.8 * seed + 0.2 * query, cosine, bm25)
+        return ranked(0.8 * seed + 0.2 * query, cosine, bm25)
 
     def passage_queries(pos: int) -> np.ndarray:
         return np.mean([searcher.dense_scores(passages[row], None) for row in searcher.passage_rows(pos)], axis=0)
 
     return {
         "whole-text vector (shipped)": None,
-        "whole-text vector alone, no BM25": _related_by(searcher, whole, 1),
-        "+ 0.5 x title vector": _related_by(
+        "whole-text vector alone, no BM25": related_by(searcher, whole, 1),
+        "+ 0.5 x title vector": related_by(
             searcher, lambda pos: documents @ _normalised(documents[pos] + 0.5 * title(pos)[1])),
-        "0.3 x title as a dense query": _related_by(
+        "0.3 x title as a dense query": related_by(
             searcher, lambda pos: 0.7 * whole(pos) + 0.3 * searcher.dense_scores(title(pos)[1], None)),
         "0.2 x title as a hybrid query": title_hybrid,
-        "each passage as a dense query, mean": _related_by(searcher, passage_queries),
+        "each passage as a dense query, mean": related_by(searcher, passage_queries),
     }
 
 
@@ -141,15 +132,16 @@ def _feedback(searcher, second):
     """A `rank` replacement for pseudo-relevance feedback: in dense and hybrid mode, the shipped ranking, then
     `second(first, query, vector, keep, cosine, bm25)` -> new (cosine, bm25) ranked as shipped with the same
     filters (bm25 None in dense mode); other modes as shipped."""
-    def rank(query, filters=Filters(), *, mode="hybrid", vector=None):
+    def rank(query, filters=Filters(), *, mode="hybrid", vector=None, depth=LEXICAL_DEPTH):
         if mode not in ("dense", "hybrid"):
-            return Searcher.rank(searcher, query, filters, mode=mode, vector=vector)
+            return Searcher.rank(searcher, query, filters, mode=mode, vector=vector, depth=depth)
         vector = searcher.embedder.embed([query])[0] if vector is None else vector
         keep = searcher.mask(searcher.allowed(filters))
         cosine = searcher.dense_scores(vector, keep)
         bm25 = searcher.lexical_scores(query, keep) if mode == "hybrid" else None
         first = searcher.combine(cosine, bm25, mode=mode, filters=filters)
-        return searcher.combine(*second(first, query, vector, keep, cosine, bm25), mode=mode, filters=filters)
+        return searcher.combine(*second(first, query, vector, keep, cosine, bm25), mode=mode, filters=filters,
+                                depth=depth)
     return rank
 
 
@@ -177,7 +169,7 @@ def feedback_variants(searcher) -> dict:
             total = sum(w for _, w in chosen) or 1.0
             expansion = np.zeros(index.num_docs, dtype=np.float32)
             for term, w in chosen:
-                span = index._postings(term)
+                span = postings(index, term)
                 np.add.at(expansion, index.indices[span], index.data[span] * (w / total))
             own = max(1, len(tokenize(query, index.stopwords)))
             mixed = (1 - share) * bm25 / own + share * expansion
@@ -202,7 +194,7 @@ def related_feedback_variants(searcher) -> dict:
             near = [p for p in near[np.argsort(-cosine[near])] if searcher.fields(p)["group"] != own][:k]
             weights = np.clip(cosine[near], 0, None) ** alpha
             return documents @ _normalised(documents[pos] + weights @ documents[near])
-        return _related_by(searcher, cosine_of)
+        return related_by(searcher, cosine_of)
 
     nth = {}  # N -> each document's N-th highest cosine to another document
 
@@ -220,21 +212,12 @@ def related_feedback_variants(searcher) -> dict:
             cosine = documents @ documents[pos]
             bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
             score = searcher.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT) + boost * (cosine >= nth[n])
-            return _ranked(score, cosine, bm25)
+            return ranked(score, cosine, bm25)
         return related
 
     return {"no feedback (shipped)": None,
             **{f"alpha-QE, top {k}, alpha {a}": expanded(k, a) for k in (2, 3, 5) for a in (0, 3)},
             **{f"mutual top {n}, boost {b}": mutual(n, b) for n in (10, 20) for b in (0.05, 0.1)}}
-
-
-def _paired(scores: dict, shipped: dict, cluster=lambda key: key) -> str:
-    """Mean difference against the shipped scores over clusters (ids averaged per cluster), +- 2 standard errors."""
-    by: dict = {}
-    for key, value in shipped.items():
-        by.setdefault(cluster(key), []).append(scores.get(key, 0.0) - value)
-    diffs = np.array([np.mean(v) for v in by.values()])
-    return f"{diffs.mean():+.3f} ± {2 * diffs.std(ddof=1) / np.sqrt(len(diffs)):.3f}"
 
 
 def _timed(call, inputs) -> float:
@@ -259,7 +242,7 @@ def untitled_variants(kb) -> dict:
 def reference_vectors(searcher, pyvideo: Path, encoder) -> np.ndarray:
     """One vector per document: a pyvideo talk's raw "title description" (the set's reference text), embedded in
     order of length; a document without a video file in `pyvideo` keeps its first passage's vector."""
-    vectors = np.array(searcher._stored[_first_rows(searcher)])
+    vectors = np.array(passage_vectors(searcher)[_first_rows(searcher)])
     texts = {}
     for pos, doc_id in enumerate(searcher.ids):
         event, _, slug = doc_id.partition("/")
@@ -278,8 +261,8 @@ def reference_variants(searcher, vectors: np.ndarray) -> dict:
     """name -> (dense_scores replacement, related replacement) with one vector per talk."""
     dense = _masked(lambda vector: vectors @ vector)
     cosine = lambda pos: vectors @ vectors[pos]  # noqa: E731
-    return {"one vector per talk, alone (related: no BM25)": (dense, _related_by(searcher, cosine, 1)),
-            "one vector per talk, blended with BM25 as shipped": (dense, _related_by(searcher, cosine))}
+    return {"one vector per talk, alone (related: no BM25)": (dense, related_by(searcher, cosine, 1)),
+            "one vector per talk, blended with BM25 as shipped": (dense, related_by(searcher, cosine))}
 
 
 def ungrouped_related(dev, searcher, vectors: np.ndarray) -> float:
@@ -299,7 +282,7 @@ def ungrouped_related(dev, searcher, vectors: np.ndarray) -> float:
         cosine = np.where(talks, vectors @ vectors[pos], -np.inf)  # talks only, like the set's reference
         cosine[pos] = -np.inf
         rankings[key] = [searcher.ids[p] for p in np.argsort(-cosine)[:K]]
-        qid = key.split()[0]
+        qid = seed_query(key)
         judgments[key] = {t: g for t, g in dev.judged[qid].items() if t != talk_id and g > 0}
     return float(np.mean(list(score(judgments, rankings, [NDCG])[NDCG].values())))
 
@@ -317,21 +300,15 @@ def main() -> None:
         print("| document score from passages | dense | hybrid | " + " | ".join(f"hybrid {k}" for k in KINDS) + " |")
         print("|---" * (3 + len(KINDS)) + "|")
         for name, scores in dense_variants(searcher).items():
-            searcher.__dict__.pop("dense_scores", None)
-            if scores:
-                searcher.dense_scores = scores
-            dense, hybrid = (evaluate_mode(kb, dev, mode) for mode in ("dense", "hybrid"))
+            with swapped(searcher, dense_scores=scores):
+                dense, hybrid = (evaluate_mode(kb, dev, mode) for mode in ("dense", "hybrid"))
             kinds = " | ".join(f"{hybrid['per_kind'][k]:.3f}" for k in KINDS)
             print(f"| {name} | {dense['overall'][NDCG]:.3f} | {hybrid['overall'][NDCG]:.3f} | {kinds} |", flush=True)
-        searcher.__dict__.pop("dense_scores", None)
 
         print("\n| related talks | nDCG@10 |\n|---|---|")
         for name, related in related_variants(searcher).items():
-            searcher.__dict__.pop("related", None)
-            if related:
-                searcher.related = related
-            print(f"| {name} | {evaluate_related(kb, dev, talk_ids.__contains__)['ndcg']:.4f} |", flush=True)
-        searcher.__dict__.pop("related", None)
+            with swapped(searcher, related=related):
+                print(f"| {name} | {evaluate_related(kb, dev, talk_ids.__contains__)['ndcg']:.4f} |", flush=True)
 
         talks = sorted(searcher.position[i] for i in talk_ids)
         sample = [int(p) for p in np.random.default_rng(0).choice(talks, TIMED, replace=False)]
@@ -342,32 +319,26 @@ def main() -> None:
         print("|---" * (5 + len(KINDS)) + "|")
         shipped = None
         for name, rank in feedback_variants(searcher).items():
-            searcher.__dict__.pop("rank", None)
-            if rank:
-                searcher.rank = rank
-            dense, hybrid = (evaluate_mode(kb, dev, mode) for mode in ("dense", "hybrid"))
+            with swapped(searcher, rank=rank):
+                dense, hybrid = (evaluate_mode(kb, dev, mode) for mode in ("dense", "hybrid"))
+                ms = _timed(lambda q: searcher.rank(q[0], Filters(kind="talk"), mode="hybrid", vector=q[1]), timed)
             shipped = shipped or hybrid["per_query"][NDCG]
             kinds = " | ".join(f"{hybrid['per_kind'][k]:.3f}" for k in KINDS)
-            ms = _timed(lambda q: searcher.rank(q[0], Filters(kind="talk"), mode="hybrid", vector=q[1]), timed)
             print(f"| {name} | {dense['overall'][NDCG]:.3f} | {hybrid['overall'][NDCG]:.3f} | {kinds} | "
-                  f"{_paired(hybrid['per_query'][NDCG], shipped)} | {ms:.1f} |", flush=True)
-        searcher.__dict__.pop("rank", None)
+                  f"{paired(hybrid['per_query'][NDCG], shipped)} | {ms:.1f} |", flush=True)
 
         print("\n| related-talk feedback | nDCG@10 | Δ ± 2 SE (per query) | related ms/seed |\n|---|---|---|---|")
         shipped = None
         for name, related in related_feedback_variants(searcher).items():
-            searcher.__dict__.pop("related", None)
-            if related:
-                searcher.related = related
-            result = evaluate_related(kb, dev, talk_ids.__contains__)
+            with swapped(searcher, related=related):
+                result = evaluate_related(kb, dev, talk_ids.__contains__)
+                ms = _timed(lambda pos: searcher.related(pos, searcher.seed_text(pos)), sample)
             shipped = shipped or result["per_seed"]
-            ms = _timed(lambda pos: searcher.related(pos, searcher.seed_text(pos)), sample)
-            print(f"| {name} | {result['ndcg']:.4f} | {_paired(result['per_seed'], shipped, lambda k: k.split()[0])}"
+            print(f"| {name} | {result['ndcg']:.4f} | {paired(result['per_seed'], shipped, seed_query)}"
                   f" | {ms:.1f} |", flush=True)
-        searcher.__dict__.pop("related", None)
 
         print("\n| passage of a talk without text | dense | hybrid | related |\n|---|---|---|---|")
-        passages, documents = np.array(searcher._stored), np.array(searcher.document_vectors)
+        passages, documents = np.array(passage_vectors(searcher)), np.array(searcher.document_vectors)
         from talksearch.embed import SentenceTransformerEmbedder
 
         encoder = SentenceTransformerEmbedder(weights=kb.generation.weights)  # the weights that embedded the index
@@ -376,18 +347,17 @@ def main() -> None:
             if change:
                 rows, positions, texts = change
                 stored[rows] = means[positions] = encoder.embed(texts)  # one passage: its mean is itself
-            searcher.__dict__.update(_stored=stored, document_vectors=means)
-            dense, hybrid = (evaluate_mode(kb, dev, mode)["overall"][NDCG] for mode in ("dense", "hybrid"))
-            related = evaluate_related(kb, dev, talk_ids.__contains__)["ndcg"]
+            with swapped(searcher, passage_vectors=stored, document_vectors=means):
+                dense, hybrid = (evaluate_mode(kb, dev, mode)["overall"][NDCG] for mode in ("dense", "hybrid"))
+                related = evaluate_related(kb, dev, talk_ids.__contains__)["ndcg"]
             print(f"| {name} | {dense:.3f} | {hybrid:.3f} | {related:.4f} |", flush=True)
-        searcher.__dict__.update(_stored=passages, document_vectors=documents)
         if args.pyvideo:
             print("\n| the set's reference method | dense | hybrid | related |\n|---|---|---|---|")
             vectors = reference_vectors(searcher, args.pyvideo, encoder)
             for name, (dense_scores, related) in reference_variants(searcher, vectors).items():
-                searcher.__dict__.update(dense_scores=dense_scores, related=related)
-                dense, hybrid = (evaluate_mode(kb, dev, mode)["overall"][NDCG] for mode in ("dense", "hybrid"))
-                related = evaluate_related(kb, dev, talk_ids.__contains__)["ndcg"]
+                with swapped(searcher, dense_scores=dense_scores, related=related):
+                    dense, hybrid = (evaluate_mode(kb, dev, mode)["overall"][NDCG] for mode in ("dense", "hybrid"))
+                    related = evaluate_related(kb, dev, talk_ids.__contains__)["ndcg"]
                 print(f"| {name} | {dense:.3f} | {hybrid:.3f} | {related:.4f} |", flush=True)
             print(f"| one vector per talk, alone, related scored on raw talk ids (no groups) | | | "
                   f"{ungrouped_related(dev, searcher, vectors):.4f} |", flush=True)

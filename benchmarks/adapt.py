@@ -1,6 +1,6 @@
 """`talksearch adapt` measured: the index as built against a copy of it adapted by the shipped command, in one run.
 
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/adapt.py --index /tmp/ixfull \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m benchmarks.adapt --index /tmp/ixfull \
         [--epochs 0.5] [--seed 0] [--copy /tmp/ixadapted]
 
 1. The live generation of --index is copied to --copy (default: a temporary directory, removed after) and
@@ -27,12 +27,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ablations import _paired, _related_by
-from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load
 
 import talksearch.kb as kbmod
 from talksearch import adapt, embed, store
 from talksearch.search import MODES, RELATED_DENSE_WEIGHT
+
+from .common import paired
+from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, seed_query
+from .internals import records_file, related_by, swapped
 
 RELATED_WEIGHTS = (RELATED_DENSE_WEIGHT, 0.85, 1.0)
 
@@ -44,8 +46,8 @@ def scores(root: Path, dev) -> dict:
         out = {mode: evaluate_mode(kb, dev, mode) for mode in MODES}
         documents = np.asarray(searcher.document_vectors)
         for weight in RELATED_WEIGHTS:
-            searcher.related = _related_by(searcher, lambda pos: documents @ documents[pos], weight)
-            result = evaluate_related(kb, dev, searcher.talk_ids.__contains__)
+            with swapped(searcher, related=related_by(searcher, lambda pos: documents @ documents[pos], weight)):
+                result = evaluate_related(kb, dev, searcher.talk_ids.__contains__)
             out[f"related {weight}"], out[f"per seed {weight}"] = result["ndcg"], result["per_seed"]
     return out
 
@@ -53,7 +55,7 @@ def scores(root: Path, dev) -> dict:
 def _same_passages(source: store.Generation, kept: store.Generation) -> bool:
     """Whether two generations hold the same passages, in the same order (an adapted copy of `source` does)."""
     def digest(generation: store.Generation) -> str:
-        return embed.sha256_file(store._data(generation.path / store.PASSAGE_TEXTS))
+        return embed.sha256_file(records_file(generation.path / store.PASSAGE_TEXTS))
 
     return digest(source) == digest(kept)
 
@@ -113,8 +115,8 @@ def main() -> None:
         print(f"| {name} | " + " | ".join(cells + [f"{row[r]:.4f}" for r in related]) + " |")
     built, adapted = rows.values()
     print("\nadapted - as built, mean over queries +- 2 SE (a query's seeds averaged first): "
-          f"hybrid {_paired(adapted['hybrid']['per_query'][NDCG], built['hybrid']['per_query'][NDCG])}, "
-          + ", ".join(f"related {w} {_paired(adapted[f'per seed {w}'], built[f'per seed {w}'], lambda k: k.split()[0])}"
+          f"hybrid {paired(adapted['hybrid']['per_query'][NDCG], built['hybrid']['per_query'][NDCG])}, "
+          + ", ".join(f"related {w} {paired(adapted[f'per seed {w}'], built[f'per seed {w}'], seed_query)}"
                       for w in RELATED_WEIGHTS))
 
 

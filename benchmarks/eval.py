@@ -1,6 +1,6 @@
 """Ranking-quality evaluation of talksearch on the development set in `shared/eval`.
 
-    .venv/bin/python benchmarks/eval.py --index /tmp/ixfull [--modes hybrid,dense,lexical] [--json out.json]
+    .venv/bin/python -m benchmarks.eval --index /tmp/ixfull [--modes hybrid,dense,lexical] [--json out.json]
 
 Method (as in `shared/eval/README.md`, "Method"):
 
@@ -20,6 +20,9 @@ Method (as in `shared/eval/README.md`, "Method"):
   missing from the index are skipped.
 
 Unjudged talks count as 0, so rankers unlike the pooled ones are under-rated a little.
+
+The other benchmarks score with this module's functions (`from .eval import ...`); it imports no other module of
+`benchmarks`, so that tests/test_eval_metrics.py can load it from its file.
 """
 
 from __future__ import annotations
@@ -138,6 +141,11 @@ def related_seeds(dev: DevSet) -> dict[str, tuple[str, dict[str, int]]]:
             for talk_id in best:
                 seeds[f"{qid} {talk_id}"] = (talk_id, dev.grouped(grades, leave_out=dev.group(talk_id)))
     return seeds
+
+
+def seed_query(key: str) -> str:
+    """The query a related seed comes from (its key is "qid talk_id"): a query's seeds share its judgments."""
+    return key.split()[0]
 
 
 def evaluate_related(kb: kbmod.KnowledgeBase, dev: DevSet, known: Callable[[str], bool]) -> dict:

@@ -1,6 +1,6 @@
 """Document expansion with neighbours for BM25, scored on the development set in one run.
 
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python benchmarks/expansion.py --index /tmp/ixfull \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m benchmarks.expansion --index /tmp/ixfull \
         [--eval-dir ../shared/eval]
 
 The idea (Tao et al. 2006, "Language model information retrieval with document expansion"; cluster-based
@@ -40,12 +40,14 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from ablations import _paired
-from eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load
 
 import talksearch.kb as kbmod
 from talksearch import lexical
 from talksearch.lexical import tokenize
+
+from .common import paired
+from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, seed_query
+from .internals import bm25s_model, swapped
 
 NEIGHBOURS = (3, 5, 10)
 TERMS = (10, 20)
@@ -68,10 +70,7 @@ def nearest(vectors: np.ndarray, k: int) -> np.ndarray:
 
 def bm25s_index(token_lists: list[list[str]], stopwords: frozenset[str]) -> lexical.Index:
     """A `lexical.Index` built in memory by bm25s exactly as `lexical.build` builds it on disk."""
-    import bm25s
-
-    model = bm25s.BM25()
-    model._np_csc = lexical._csc_by_column
+    model = bm25s_model()
     vocab: dict[str, int] = {}
     corpus = [array("i", [vocab.setdefault(t, len(vocab)) for t in tokens or [""]]) for tokens in token_lists]
     model.index((corpus, vocab), show_progress=False)
@@ -162,14 +161,14 @@ def main() -> None:
         lent_of: dict = {}
 
         def run(name: str, index: lexical.Index, seconds: float | None) -> float:
-            searcher.__dict__["bm25"] = index
-            hybrid, lex = (evaluate_mode(kb, dev, mode) for mode in ("hybrid", "lexical"))
-            related = evaluate_related(kb, dev, talk_ids.__contains__)
+            with swapped(searcher, bm25=index):
+                hybrid, lex = (evaluate_mode(kb, dev, mode) for mode in ("hybrid", "lexical"))
+                related = evaluate_related(kb, dev, talk_ids.__contains__)
             scores = {"hybrid": hybrid["per_query"][NDCG], "lexical": lex["per_query"][NDCG],
                       "related": related["per_seed"]}
             shipped.update({key: value for key, value in scores.items() if key not in shipped})
-            diff = {key: _paired(scores[key], shipped[key], (lambda s: s.split()[0]) if key == "related"
-                                 else (lambda q: q)) for key in scores}
+            diff = {key: paired(scores[key], shipped[key], seed_query if key == "related" else (lambda q: q))
+                    for key in scores}
             kinds = " | ".join(f"{hybrid['per_kind'][k]:.3f}" for k in KINDS)
             built = "" if seconds is None else f"{seconds:.1f}"
             print(f"| {name} | {hybrid['overall'][NDCG]:.3f} | {kinds} | {diff['hybrid']} | "
@@ -211,7 +210,6 @@ def main() -> None:
         else:
             print(f"\nNo variant lifts hybrid nDCG@10 by more than {WEIGHTED_GATE} (best: {best}, "
                   f"{expanded[best][0]:+.3f}): weighted rows skipped.")
-        searcher.__dict__["bm25"] = shipped_index
 
         plain = results["rebuilt, not expanded"][1]
         print(f"\nBest expanded variant by hybrid nDCG@10: {best} ({expanded[best][0]:+.3f}). Extra index-time cost: "

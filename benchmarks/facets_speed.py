@@ -1,6 +1,6 @@
 """What entity and keyphrase extraction adds to a full index run, on its own line.
 
-    .venv/bin/python benchmarks/facets_speed.py --index /tmp/ixfull [--limit N]
+    .venv/bin/python -m benchmarks.facets_speed --index /tmp/ixfull [--limit N]
 
 Takes every talk and note of an index (their titles and texts, as `index` parses them) and times, in one run:
 - `split`: the sentence pass alone (spaCy `senter`), what `index` did before facets: the baseline;

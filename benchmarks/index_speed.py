@@ -1,7 +1,7 @@
 """Index speed: a full `talksearch index` run, then refreshes (nothing changed; one note added), each in a new process.
 
-    .venv/bin/python benchmarks/index_speed.py /tmp/pyvideo/pyvideo-data data/ [--index-dir DIR]
-    .venv/bin/python benchmarks/index_speed.py --refresh /tmp/ixfull
+    .venv/bin/python -m benchmarks.index_speed /tmp/pyvideo/pyvideo-data data/ [--index-dir DIR]
+    .venv/bin/python -m benchmarks.index_speed --refresh /tmp/ixfull
 
 - Full run: every PATH indexed into an empty index directory (a temporary one unless `--index-dir`), as
   `talksearch index PATH...` does it. Reported: wall seconds, peak RSS (the largest of the process and its
@@ -28,35 +28,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from .common import run_timed
 
 TALKSEARCH = str(Path(sys.executable).parent / "talksearch")
 _STAGE = re.compile(r"(\w+) ([\d.]+) s")
-
-
-def timed(argv: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (MB, the largest of the process and its worker processes) and stdout of one run."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile(mode="w+") as err:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
-        out = proc.stdout.read()
-        # wait4 gives this run's own usage: its peak and its reaped workers' (RUSAGE_CHILDREN would also hold
-        # every earlier run's)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.stdout.close()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            raise SystemExit(f"{' '.join(argv)} failed: {err.read().strip()}")
-    return seconds, usage.ru_maxrss // 1024, out
 
 
 def stages(out: str) -> dict[str, float]:
@@ -77,16 +58,16 @@ def refreshes(root: Path, scratch: Path) -> list[tuple[str, float, int, str]]:
     fields = json.loads(manifest.read_text())
     digested = fields.pop("gazetteer", None) is not None
     manifest.write_text(json.dumps(fields, indent=2, sort_keys=True))
-    runs = [("refresh, nothing changed", *timed([TALKSEARCH, "index", "--index-dir", str(root)]))]
+    runs = [("refresh, nothing changed", *run_timed([TALKSEARCH, "index", "--index-dir", str(root)]))]
     notes = scratch / "notes"
     notes.mkdir()
     (notes / "celery.md").write_text(NOTE)
     add = [TALKSEARCH, "index", str(notes), "--index-dir"]
     runs.append(("refresh, one note added" + ("" if digested else " (an index without a gazetteer digest)"),
-                 *timed([*add, str(root)])))
+                 *run_timed([*add, str(root)])))
     if digested:
         runs.append(("the same, tools of every document matched again (no gazetteer digest)",
-                     *timed([*add, str(undigested)])))
+                     *run_timed([*add, str(undigested)])))
     return runs
 
 
@@ -107,7 +88,7 @@ def main() -> None:
             shutil.copytree(args.refresh, root, symlinks=True, dirs_exist_ok=True)
             full, rss, spent = None, None, {}
         else:
-            full, rss, out = timed([TALKSEARCH, "index", *args.paths, "--index-dir", str(root)])
+            full, rss, out = run_timed([TALKSEARCH, "index", *args.paths, "--index-dir", str(root)])
             print(out.strip().splitlines()[0])
             spent = stages(out)
         runs = refreshes(root, Path(scratch))

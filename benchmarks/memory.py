@@ -1,7 +1,7 @@
 """Memory: peak RSS of `index` runs as the input grows (issue #11, part 6).
 
-    .venv/bin/python benchmarks/memory.py [--notes-mb 10,25,50] [--catalog-files 5000,10000,20000]
-    .venv/bin/python benchmarks/memory.py --notes-mb 2,5 --catalog-files 1000,2000     # quick run
+    .venv/bin/python -m benchmarks.memory [--notes-mb 10,25,50] [--catalog-files 5000,10000,20000]
+    .venv/bin/python -m benchmarks.memory --notes-mb 2,5 --catalog-files 1000,2000     # quick run
 
 - Inputs, generated into `--work` (a temporary directory by default):
   - one notes file of each `--notes-mb` size: "Talk N: <title>" sections (real pyvideo titles, so
@@ -47,22 +47,15 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-SEED_NOTES = sorted((REPO.parent / "shared" / "seeds").glob("004_*.txt"))
+from .common import SHARED, child_command, child_env, rss_mb
+
+SEED_NOTES = sorted((SHARED / "seeds").glob("004_*.txt"))
 SEED = 6
 _TALK = re.compile(r"^(?:talk\s+\d+\b|\d+\.\s*talk\b)", re.I | re.M)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _BRACKET = re.compile(r"\[[^\]\n]*\]")
 _FENCE = re.compile(r"`{3,}|~{3,}")
 STEP_FILE = "TALKSEARCH_MEMORY_STEP"  # names the file where an index run writes its running step
-
-
-def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            return next((int(line.split()[1]) for line in fh if line.startswith(field + ":")), 0) / 1024
-    except OSError:  # the process has just ended
-        return 0.0
 
 
 def pss_mb(pid: int) -> float:
@@ -232,10 +225,11 @@ class Watch:
 def index_child(source: str, root: str) -> None:
     from talksearch import build, lexical, readers, store
 
+    from .internals import wrap_build_steps
+
     watch = Watch(os.environ.get(STEP_FILE))
     readers.read_path = watch.wrap("read", readers.read_path)
-    for step in ("_passages", "_write_passages", "_gazetteer", "_write_mentions", "_write_metadata", "_write_stored"):
-        setattr(build, step, watch.wrap(step.strip("_"), getattr(build, step)))
+    wrap_build_steps(watch.wrap)
     store.Writer.write_vectors = watch.wrap("write_vectors", store.Writer.write_vectors)
     lexical.build = watch.wrap("lexical", lexical.build)
     start_mb = rss_mb()
@@ -268,8 +262,8 @@ def run_child(args: list[str], every: float = 0.5) -> dict:
     (`pss_steps`: step -> [own, descendants])."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
             tempfile.NamedTemporaryFile("w+") as step:
-        proc = subprocess.Popen([sys.executable, __file__, *args], stdout=out, stderr=err, text=True,
-                                env={**os.environ, STEP_FILE: step.name})
+        proc = subprocess.Popen(child_command("benchmarks.memory", *args), stdout=out, stderr=err, text=True,
+                                env=child_env(**{STEP_FILE: step.name}))
         steps: dict[str, tuple[float, float]] = {}
         while proc.poll() is None:
             name = Path(step.name).read_text() or "start"  # before: a sample takes ~0.1 s, the step may end in it

@@ -1,6 +1,6 @@
 """Encoder precision: ranking quality of an index embedded in bf16 against the same index embedded in fp32.
 
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 nice -n 10 .venv/bin/python benchmarks/precision.py --index /tmp/ixfull \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 nice -n 10 .venv/bin/python -m benchmarks.precision --index /tmp/ixfull \
         [--precision fp32|bf16] [--copy DIR] [--eval-dir ../shared/eval] [--json out.json]
 
 `talksearch index --precision auto` embeds passages in bf16 (torch autocast) where the CPU has native bf16 maths
@@ -32,10 +32,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -49,15 +47,14 @@ import talksearch.kb as kbmod
 from talksearch import build, store
 from talksearch.embed import SentenceTransformerEmbedder, cpu_has_bf16
 
+from . import eval as evaluation
+from .internals import write_manifest
+
 BOUND = 0.005  # largest nDCG@10 drop of bf16 against fp32 allowed for the checked modes
 PRECISIONS = ("bf16", "fp32")
 CHECKED = ("hybrid", "dense")
 RELATED = "related"
 VALIDATION_SAMPLE = 128  # passages embedded by torch's bf16 kernels and by `Fp32Linear`, to compare
-
-_spec = importlib.util.spec_from_file_location("talksearch_eval", Path(__file__).with_name("eval.py"))
-evaluation = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)  # dataclasses look it up there
-_spec.loader.exec_module(evaluation)
 
 
 class Passage(NamedTuple):
@@ -189,8 +186,7 @@ def write_vectors(copy: store.Generation, documents, passages, vectors: np.ndarr
     writer.path = copy.path
     writer.write_vectors(vectors)
     writer.write_document_vectors(document_means(documents, passages, vectors))
-    manifest = {**copy.manifest, "precision": precision, "files": store._sizes(copy.path)}
-    store._write_atomic(copy.path / store.MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+    write_manifest(copy.path, {**copy.manifest, "precision": precision})
 
 
 def evaluate(root: Path, dev) -> dict:

@@ -1,6 +1,6 @@
 """Query speed: cold `talksearch query`/`related` processes against a floor, and warm API latency.
 
-    .venv/bin/python benchmarks/query_speed.py --index /tmp/ixfull [--runs 9] [--warm 200]
+    .venv/bin/python -m benchmarks.query_speed --index /tmp/ixfull [--runs 9] [--warm 200]
 
 - Cold: each run starts a new process (`talksearch query "<text>"`, index on disk, OS cache warm after
   a first untimed run). The floor, timed in the same loop, is `python -c "import numpy, faiss, duckdb"`:
@@ -17,7 +17,6 @@ warm p50 <= 20 ms, p99 <= 60 ms.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
@@ -25,20 +24,12 @@ import sys
 import time
 from pathlib import Path
 
+from .common import run_timed
+from .internals import blas, numpy_weights
+
 BIN = Path(sys.executable).parent
 QUERIES = ["celery retries", "making pandas faster", "how do I test async code", "type hints for decorators",
            "deploying django on kubernetes", "structural pattern matching", "maintainer burnout"]
-
-
-def timed(argv: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of one process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr.read().decode()}")
-    return seconds, usage.ru_maxrss // 1024
 
 
 def cold(index: str, runs: int) -> dict[str, dict]:
@@ -53,11 +44,11 @@ def cold(index: str, runs: int) -> dict[str, dict]:
         "related": lambda i: [talksearch, "related", seed, "--index-dir", index],
     }
     for make in commands.values():  # warm the OS cache; not timed
-        timed(make(0))
+        run_timed(make(0), output=False)
     samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
     for i in range(runs):  # interleaved, so load on the machine hits every command alike
         for name, make in commands.items():
-            samples[name].append(timed(make(i)))
+            samples[name].append(run_timed(make(i), output=False)[:2])
     floor = statistics.median(s for s, _ in samples["floor"])
     return {name: {"median_s": statistics.median(s for s, _ in runs_), "ratio": statistics.median(s for s, _ in runs_) / floor,
                    "peak_rss_mb": max(m for _, m in runs_)} for name, runs_ in samples.items()}
@@ -95,13 +86,11 @@ def weight_products(embedder, rows: int = 16):
     so this is the encoder's floor on this CPU."""
     import numpy as np
 
-    from talksearch.minilm import _blas
-
-    weights = [w for name, w in embedder._weights.items() if name.startswith("encoder.") and w.ndim == 2]
+    weights = [w for name, w in numpy_weights(embedder).items() if name.startswith("encoder.") and w.ndim == 2]
     inputs = {width: np.ones((rows, width), dtype=np.float32) for width in {w.shape[1] for w in weights}}
 
     def run() -> None:
-        with _blas().limit(limits=1, user_api="blas"):
+        with blas().limit(limits=1, user_api="blas"):
             for weight in weights:
                 weight @ inputs[weight.shape[1]].T
 

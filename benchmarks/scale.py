@@ -1,8 +1,8 @@
 """Scale: exact vs approximate FAISS indexes on up to a million passage vectors (issue #11, part 5).
 
-    .venv/bin/python benchmarks/scale.py --index /tmp/ixfull3 [--n 1000000] [--noise 0.5] [--rounds 2]
-    .venv/bin/python benchmarks/scale.py --index /tmp/ixfull3 --n 200000                   # quick, ~7 min
-    .venv/bin/python benchmarks/scale.py --index /tmp/ixfull3 --kinds exact,ivf-flat,ivf-sq8  # no HNSW build
+    .venv/bin/python -m benchmarks.scale --index /tmp/ixfull3 [--n 1000000] [--noise 0.5] [--rounds 2]
+    .venv/bin/python -m benchmarks.scale --index /tmp/ixfull3 --n 200000                   # quick, ~7 min
+    .venv/bin/python -m benchmarks.scale --index /tmp/ixfull3 --kinds exact,ivf-flat,ivf-sq8  # no HNSW build
 
 - Vectors: every real passage vector of the index (`--index` root; CURRENT names the generation), less
   180 held out as queries, then noisy replicas of them up to `--n` rows: source + Gaussian noise of
@@ -48,8 +48,9 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-QUERIES = REPO.parent / "shared" / "eval" / "queries.tsv"
+from .common import SHARED, child_command, child_env, rss_mb
+
+QUERIES = SHARED / "eval" / "queries.tsv"
 HELD_OUT = 180  # real passages kept out of the index, as queries
 SEED = 11
 TARGET_RECALL = 0.98
@@ -59,12 +60,6 @@ SWEEP_QUERIES = 50  # per round and size: a full scan of 1M rows costs ~0.1-0.4 
 EXACT_TIMED = 50  # queries per round timed on the exact index, and for every index at k=DENSE_DEPTH
 KINDS = ("exact", "ivf-flat", "hnsw", "ivf-sq8")  # ivf-sq8 reuses ivf-flat's clustering
 SETTINGS = {"ivf-flat": (16, 32, 64, 128, 256), "hnsw": (64, 128, 256, 512), "ivf-sq8": (32, 64, 128, 256, 512)}
-
-
-def rss_mb(field: str = "VmRSS") -> float:
-    """This process's resident MB now (VmRSS), or at its peak (VmHWM)."""
-    with open("/proc/self/status") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith(field + ":")) / 1024
 
 
 def mapped_mb(path: str) -> float:
@@ -142,13 +137,13 @@ def build_child(kind: str, data: str, out: str) -> None:
         index.add_core(n, faiss.swig_ptr(base), None, faiss.swig_ptr(assign))
     seconds = time.perf_counter() - start
     faiss.write_index(index, out)
-    print(json.dumps({"build_s": seconds, "loaded_mb": loaded, "peak_mb": rss_mb("VmHWM")}))
+    print(json.dumps({"build_s": seconds, "loaded_mb": loaded, "peak_mb": rss_mb(field="VmHWM")}))
 
 
 def build(kind: str, data: str, out: str) -> dict:
     # the child's own VmHWM: wait4's ru_maxrss would start from this (large) process's RSS at fork
-    proc = subprocess.run([sys.executable, __file__, "--child", kind, "--data", data, "--out", out],
-                          capture_output=True, text=True)
+    proc = subprocess.run(child_command("benchmarks.scale", "--child", kind, "--data", data, "--out", out),
+                          capture_output=True, text=True, env=child_env())
     if proc.returncode != 0:
         raise SystemExit(f"building {kind} failed:\n{proc.stderr}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
