@@ -3,9 +3,11 @@
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m benchmarks.ablations --index /tmp/ixfull \
         [--pyvideo /tmp/pyvideo/pyvideo-data]
 
-Each variant swaps one piece of `search.Searcher` in memory (the index on disk is only read) and runs `eval.py`'s
-evaluation: nDCG@10 of the dense and hybrid modes with per-kind columns for the query variants, related-talks
-nDCG@10 for the related variants. The first row of each table is the shipped ranking, so every variant is read as
+Each variant is the shipped ranking with one ranker replaced (`talksearch.search.rankers`: for queries the dense
+ranker or the one that orders, for related talks the cosine or the order), or with the Searcher's vectors
+replaced, set on the loaded Searcher while it is scored (`variants.swapped`; the index on disk is only read). Each
+runs `eval.py`'s evaluation: nDCG@10 of the dense and hybrid modes with per-kind columns for the query variants,
+related-talks nDCG@10 for the related variants. The first row of each table is the shipped ranking, so every variant is read as
 a difference against it in the same run. Variants:
 
 - How a document's dense score comes from its passages: the best passage (shipped), the first passage (title +
@@ -29,7 +31,7 @@ a difference against it in the same run. Variants:
   include the seed (N 10, 20; boost 0.05, 0.1).
   These tables add the paired difference against the shipped row (mean over queries, +- 2 standard errors;
   related seeds averaged per query first, since a query's seeds share their judgments) and the time of
-  `Searcher.rank` (one query vector given) or `Searcher.related` per call, on 50 talk titles / 50 talks drawn
+  `Searcher.rank` (one query vector given) or `Searcher.related_ranking` per call, on 50 talk titles / 50 talks drawn
   with a fixed seed, not development queries.
 - With `--pyvideo` (the unpacked corpus): the development set's reference method, one vector per talk from the raw
   "title description" of its video file (256-token window), as the dense score of queries and as related talks'
@@ -47,17 +49,39 @@ import argparse
 import json
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 import talksearch.kb as kbmod
 from talksearch.lexical import tokenize
-from talksearch.search import LEXICAL_DEPTH, RELATED_DENSE_WEIGHT, RELATED_QUERY_CHARS, Filters, Searcher
+from talksearch.records import Mode
+from talksearch.search import (
+    LEXICAL_DEPTH,
+    RELATED_DENSE_WEIGHT,
+    SHIPPED,
+    Filters,
+    Pipeline,
+    Ranked,
+    Rankers,
+    blend,
+    rankers,
+    top,
+)
 
 from .common import paired
 from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, K, evaluate_mode, evaluate_related, load, related_seeds, score, seed_query
-from .internals import passage_owners, passage_vectors, postings, ranked, related_by, swapped
+from .variants import (
+    dense_by,
+    dense_scores,
+    for_queries,
+    for_related,
+    query_by,
+    related_by,
+    related_ordered_by,
+    swapped,
+)
 
 TIMED = 50  # talk titles (queries) and talks (related seeds) timed per variant
 
@@ -68,25 +92,17 @@ def _normalised(vector: np.ndarray) -> np.ndarray:
 
 def _first_rows(searcher) -> np.ndarray:
     """Each document's first passage row (rows are grouped by document)."""
-    return np.unique(np.asarray(passage_owners(searcher)), return_index=True)[1]
-
-
-def _masked(scores_of):
-    """A `dense_scores(vector, keep)` replacement from `scores_of(vector)`: every document's score."""
-    def scores(vector, keep):
-        out = scores_of(vector)
-        return out if keep is None else np.where(keep, out, -np.inf)
-    return scores
+    return np.unique(np.asarray(searcher.passage_owner), return_index=True)[1]
 
 
 def dense_variants(searcher) -> dict:
-    """name -> dense_scores(vector, keep) replacement (None: as shipped)."""
-    passages, documents = passage_vectors(searcher), searcher.document_vectors
+    """name -> the rankers with another dense ranker for queries (None: as shipped)."""
+    passages, documents = searcher.passage_vectors, searcher.document_vectors
     first = _first_rows(searcher)
-    best = searcher.dense_scores
 
     def variant(combine):
-        return _masked(lambda vector: combine(best(vector, None), passages[first] @ vector, documents @ vector))
+        return for_queries(query_by(dense_by(lambda vector: combine(
+            dense_scores(searcher, vector), passages[first] @ vector, documents @ vector))))
 
     return {"best passage (shipped)": None,
             "first passage": variant(lambda b, f, m: f),
@@ -95,8 +111,8 @@ def dense_variants(searcher) -> dict:
 
 
 def related_variants(searcher) -> dict:
-    """name -> related(pos, seed_text) replacement (None: as shipped)."""
-    documents, passages = np.asarray(searcher.document_vectors), passage_vectors(searcher)
+    """name -> the rankers with another related-talks pipeline (None: as shipped)."""
+    documents, passages = np.asarray(searcher.document_vectors), searcher.passage_vectors
 
     def title(pos: int) -> tuple[str, np.ndarray]:
         text = searcher.fields(pos)["title"]
@@ -105,56 +121,53 @@ def related_variants(searcher) -> dict:
     def whole(pos: int) -> np.ndarray:
         return documents @ documents[pos]
 
-    def title_hybrid(pos, seed_text):
-        text, vector = title(pos)
-        cosine = whole(pos)
-        bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
-        seed = searcher.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT)
-        query = searcher.blend(searcher.dense_scores(vector, None), searcher.lexical_scores(text, None), weight=0.65)
-        return ranked(0.8 * seed + 0.2 * query, cosine, bm25)
+    def title_hybrid(searcher, request, ranked):  # after the shipped scores: whole-text cosine, BM25 of the seed
+        text, vector = title(request.seed)
+        seed = blend(searcher, ranked.cosine, ranked.bm25, weight=RELATED_DENSE_WEIGHT)
+        query = blend(searcher, dense_scores(searcher, vector), searcher.bm25.scores(text), weight=0.65)
+        return top(0.8 * seed + 0.2 * query, ranked.cosine, ranked.bm25, request.depth)
 
     def passage_queries(pos: int) -> np.ndarray:
-        return np.mean([searcher.dense_scores(passages[row], None) for row in searcher.passage_rows(pos)], axis=0)
+        return np.mean([dense_scores(searcher, passages[row]) for row in searcher.passage_rows(pos)], axis=0)
 
     return {
         "whole-text vector (shipped)": None,
-        "whole-text vector alone, no BM25": related_by(searcher, whole, 1),
-        "+ 0.5 x title vector": related_by(
-            searcher, lambda pos: documents @ _normalised(documents[pos] + 0.5 * title(pos)[1])),
-        "0.3 x title as a dense query": related_by(
-            searcher, lambda pos: 0.7 * whole(pos) + 0.3 * searcher.dense_scores(title(pos)[1], None)),
-        "0.2 x title as a hybrid query": title_hybrid,
-        "each passage as a dense query, mean": related_by(searcher, passage_queries),
+        "whole-text vector alone, no BM25": for_related(related_by(whole, 1)),
+        "+ 0.5 x title vector": for_related(related_by(
+            lambda pos: documents @ _normalised(documents[pos] + 0.5 * title(pos)[1]))),
+        "0.3 x title as a dense query": for_related(related_by(
+            lambda pos: 0.7 * whole(pos) + 0.3 * dense_scores(searcher, title(pos)[1]))),
+        "0.2 x title as a hybrid query": for_related(related_ordered_by(title_hybrid)),
+        "each passage as a dense query, mean": for_related(related_by(passage_queries)),
     }
 
 
-def _feedback(searcher, second):
-    """A `rank` replacement for pseudo-relevance feedback: in dense and hybrid mode, the shipped ranking, then
-    `second(first, query, vector, keep, cosine, bm25)` -> new (cosine, bm25) ranked as shipped with the same
-    filters (bm25 None in dense mode); other modes as shipped."""
-    def rank(query, filters=Filters(), *, mode="hybrid", vector=None, depth=LEXICAL_DEPTH):
-        if mode not in ("dense", "hybrid"):
-            return Searcher.rank(searcher, query, filters, mode=mode, vector=vector, depth=depth)
-        vector = searcher.embedder.embed([query])[0] if vector is None else vector
-        keep = searcher.mask(searcher.allowed(filters))
-        cosine = searcher.dense_scores(vector, keep)
-        bm25 = searcher.lexical_scores(query, keep) if mode == "hybrid" else None
-        first = searcher.combine(cosine, bm25, mode=mode, filters=filters)
-        return searcher.combine(*second(first, query, vector, keep, cosine, bm25), mode=mode, filters=filters,
-                                depth=depth)
-    return rank
+def _feedback(second) -> Rankers:
+    """The rankers with pseudo-relevance feedback for queries, as the ranker that orders: in dense and hybrid
+    mode, the shipped ranking (at the shipped depth), then `second(first, query, vector, keep, cosine, bm25)` -> new
+    (cosine, bm25) ordered as shipped with the same filters (bm25 None in dense mode); other modes as shipped. The
+    ranking keeps the first pass's scores, so that a deeper page (the order run again on them) gets the same
+    feedback."""
+    def order(searcher, request, ranked):
+        if request.mode not in (Mode.DENSE, Mode.HYBRID):
+            return rankers.by_mode(searcher, request, ranked)
+        first = rankers.by_mode(searcher, replace(request, depth=LEXICAL_DEPTH), ranked)
+        cosine, bm25 = second(first, request.text, request.vector, request.keep, ranked.cosine, ranked.bm25)
+        fed = rankers.by_mode(searcher, request, Ranked([], [], cosine, bm25))
+        return Ranked(fed.positions, fed.scores, ranked.cosine, ranked.bm25)
+    return for_queries(Pipeline(SHIPPED.query.score, order))
 
 
 def feedback_variants(searcher) -> dict:
-    """name -> rank(query, filters, mode, vector) replacement (None: as shipped)."""
+    """name -> the rankers with feedback for queries (None: as shipped)."""
     documents, index = np.asarray(searcher.document_vectors), searcher.bm25
     idf = np.log(index.num_docs / np.maximum(np.diff(np.asarray(index.indptr)), 1))
 
     def rocchio(k, beta):
         def second(first, query, vector, keep, cosine, bm25):
-            moved = _normalised(vector + beta * documents[first.positions[:k]].mean(axis=0))
-            return searcher.dense_scores(moved, keep), bm25
-        return _feedback(searcher, second)
+            moved = dense_scores(searcher, _normalised(vector + beta * documents[first.positions[:k]].mean(axis=0)))
+            return (moved if keep is None else np.where(keep, moved, -np.inf)), bm25
+        return _feedback(second)
 
     def rm3(k, m, share):
         def second(first, query, vector, keep, cosine, bm25):
@@ -169,12 +182,12 @@ def feedback_variants(searcher) -> dict:
             total = sum(w for _, w in chosen) or 1.0
             expansion = np.zeros(index.num_docs, dtype=np.float32)
             for term, w in chosen:
-                span = postings(index, term)
+                span = index.postings(term)
                 np.add.at(expansion, index.indices[span], index.data[span] * (w / total))
             own = max(1, len(tokenize(query, index.stopwords)))
             mixed = (1 - share) * bm25 / own + share * expansion
             return cosine, mixed if keep is None else np.where(keep, mixed, 0.0)
-        return _feedback(searcher, second)
+        return _feedback(second)
 
     return {"no feedback (shipped)": None,
             **{f"dense Rocchio, top {k}, beta {b}": rocchio(k, b) for k in (3, 5, 10) for b in (0.5, 1.0)},
@@ -183,7 +196,7 @@ def feedback_variants(searcher) -> dict:
 
 
 def related_feedback_variants(searcher) -> dict:
-    """name -> related(pos, seed_text) replacement (None: as shipped)."""
+    """name -> the rankers with feedback for related talks (None: as shipped)."""
     documents = np.asarray(searcher.document_vectors)
 
     def expanded(k, alpha):
@@ -194,7 +207,7 @@ def related_feedback_variants(searcher) -> dict:
             near = [p for p in near[np.argsort(-cosine[near])] if searcher.fields(p)["group"] != own][:k]
             weights = np.clip(cosine[near], 0, None) ** alpha
             return documents @ _normalised(documents[pos] + weights @ documents[near])
-        return related_by(searcher, cosine_of)
+        return for_related(related_by(cosine_of))
 
     nth = {}  # N -> each document's N-th highest cosine to another document
 
@@ -208,12 +221,11 @@ def related_feedback_variants(searcher) -> dict:
             tops = np.vstack(tops)
             nth.update({10: tops[:, 9], 20: tops[:, 19]})
 
-        def related(pos, seed_text):
-            cosine = documents @ documents[pos]
-            bm25 = searcher.lexical_scores(seed_text[:RELATED_QUERY_CHARS], None)
-            score = searcher.blend(cosine, bm25, weight=RELATED_DENSE_WEIGHT) + boost * (cosine >= nth[n])
-            return ranked(score, cosine, bm25)
-        return related
+        def order(searcher, request, ranked):  # after the shipped scores: whole-text cosine, BM25 of the seed
+            cosine, bm25 = ranked.cosine, ranked.bm25
+            score = blend(searcher, cosine, bm25, weight=RELATED_DENSE_WEIGHT) + boost * (cosine >= nth[n])
+            return top(score, cosine, bm25, request.depth)
+        return for_related(related_ordered_by(order))
 
     return {"no feedback (shipped)": None,
             **{f"alpha-QE, top {k}, alpha {a}": expanded(k, a) for k in (2, 3, 5) for a in (0, 3)},
@@ -242,7 +254,7 @@ def untitled_variants(kb) -> dict:
 def reference_vectors(searcher, pyvideo: Path, encoder) -> np.ndarray:
     """One vector per document: a pyvideo talk's raw "title description" (the set's reference text), embedded in
     order of length; a document without a video file in `pyvideo` keeps its first passage's vector."""
-    vectors = np.array(passage_vectors(searcher)[_first_rows(searcher)])
+    vectors = np.array(searcher.passage_vectors[_first_rows(searcher)])
     texts = {}
     for pos, doc_id in enumerate(searcher.ids):
         event, _, slug = doc_id.partition("/")
@@ -257,12 +269,12 @@ def reference_vectors(searcher, pyvideo: Path, encoder) -> np.ndarray:
     return vectors
 
 
-def reference_variants(searcher, vectors: np.ndarray) -> dict:
-    """name -> (dense_scores replacement, related replacement) with one vector per talk."""
-    dense = _masked(lambda vector: vectors @ vector)
+def reference_variants(vectors: np.ndarray) -> dict:
+    """name -> the rankers with one vector per talk, for queries' dense scores and for related talks."""
+    dense = query_by(dense_by(lambda vector: vectors @ vector))
     cosine = lambda pos: vectors @ vectors[pos]  # noqa: E731
-    return {"one vector per talk, alone (related: no BM25)": (dense, related_by(searcher, cosine, 1)),
-            "one vector per talk, blended with BM25 as shipped": (dense, related_by(searcher, cosine))}
+    return {"one vector per talk, alone (related: no BM25)": Rankers(query=dense, related=related_by(cosine, 1)),
+            "one vector per talk, blended with BM25 as shipped": Rankers(query=dense, related=related_by(cosine))}
 
 
 def ungrouped_related(dev, searcher, vectors: np.ndarray) -> float:
@@ -299,15 +311,15 @@ def main() -> None:
         talk_ids = set(kb.sql("select id from talks")["id"])
         print("| document score from passages | dense | hybrid | " + " | ".join(f"hybrid {k}" for k in KINDS) + " |")
         print("|---" * (3 + len(KINDS)) + "|")
-        for name, scores in dense_variants(searcher).items():
-            with swapped(searcher, dense_scores=scores):
+        for name, variant in dense_variants(searcher).items():
+            with swapped(searcher, rankers=variant):
                 dense, hybrid = (evaluate_mode(kb, dev, mode) for mode in ("dense", "hybrid"))
             kinds = " | ".join(f"{hybrid['per_kind'][k]:.3f}" for k in KINDS)
             print(f"| {name} | {dense['overall'][NDCG]:.3f} | {hybrid['overall'][NDCG]:.3f} | {kinds} |", flush=True)
 
         print("\n| related talks | nDCG@10 |\n|---|---|")
-        for name, related in related_variants(searcher).items():
-            with swapped(searcher, related=related):
+        for name, variant in related_variants(searcher).items():
+            with swapped(searcher, rankers=variant):
                 print(f"| {name} | {evaluate_related(kb, dev, talk_ids.__contains__)['ndcg']:.4f} |", flush=True)
 
         talks = sorted(searcher.position[i] for i in talk_ids)
@@ -318,8 +330,8 @@ def main() -> None:
               + " | hybrid Δ ± 2 SE | rank ms/query |")
         print("|---" * (5 + len(KINDS)) + "|")
         shipped = None
-        for name, rank in feedback_variants(searcher).items():
-            with swapped(searcher, rank=rank):
+        for name, variant in feedback_variants(searcher).items():
+            with swapped(searcher, rankers=variant):
                 dense, hybrid = (evaluate_mode(kb, dev, mode) for mode in ("dense", "hybrid"))
                 ms = _timed(lambda q: searcher.rank(q[0], Filters(kind="talk"), mode="hybrid", vector=q[1]), timed)
             shipped = shipped or hybrid["per_query"][NDCG]
@@ -329,16 +341,16 @@ def main() -> None:
 
         print("\n| related-talk feedback | nDCG@10 | Δ ± 2 SE (per query) | related ms/seed |\n|---|---|---|---|")
         shipped = None
-        for name, related in related_feedback_variants(searcher).items():
-            with swapped(searcher, related=related):
+        for name, variant in related_feedback_variants(searcher).items():
+            with swapped(searcher, rankers=variant):
                 result = evaluate_related(kb, dev, talk_ids.__contains__)
-                ms = _timed(lambda pos: searcher.related(pos, searcher.seed_text(pos)), sample)
+                ms = _timed(searcher.related_ranking, sample)
             shipped = shipped or result["per_seed"]
             print(f"| {name} | {result['ndcg']:.4f} | {paired(result['per_seed'], shipped, seed_query)}"
                   f" | {ms:.1f} |", flush=True)
 
         print("\n| passage of a talk without text | dense | hybrid | related |\n|---|---|---|---|")
-        passages, documents = np.array(passage_vectors(searcher)), np.array(searcher.document_vectors)
+        passages, documents = np.array(searcher.passage_vectors), np.array(searcher.document_vectors)
         from talksearch.embed import SentenceTransformerEmbedder
 
         encoder = SentenceTransformerEmbedder(weights=kb.generation.weights)  # the weights that embedded the index
@@ -354,8 +366,8 @@ def main() -> None:
         if args.pyvideo:
             print("\n| the set's reference method | dense | hybrid | related |\n|---|---|---|---|")
             vectors = reference_vectors(searcher, args.pyvideo, encoder)
-            for name, (dense_scores, related) in reference_variants(searcher, vectors).items():
-                with swapped(searcher, dense_scores=dense_scores, related=related):
+            for name, variant in reference_variants(vectors).items():
+                with swapped(searcher, rankers=variant):
                     dense, hybrid = (evaluate_mode(kb, dev, mode)["overall"][NDCG] for mode in ("dense", "hybrid"))
                     related = evaluate_related(kb, dev, talk_ids.__contains__)["ndcg"]
                 print(f"| {name} | {dense:.3f} | {hybrid:.3f} | {related:.4f} |", flush=True)

@@ -30,11 +30,11 @@ import numpy as np
 
 import talksearch.kb as kbmod
 from talksearch import adapt, embed, store
-from talksearch.search import MODES, RELATED_DENSE_WEIGHT
+from talksearch.search import RELATED_DENSE_WEIGHT
 
 from .common import paired
-from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, seed_query
-from .internals import records_file, related_by, swapped
+from .eval import DEFAULT_EVAL_DIR, KINDS, MODES, NDCG, evaluate_mode, evaluate_related, load, seed_query
+from .variants import for_related, related_by, swapped
 
 RELATED_WEIGHTS = (RELATED_DENSE_WEIGHT, 0.85, 1.0)
 
@@ -46,7 +46,7 @@ def scores(root: Path, dev) -> dict:
         out = {mode: evaluate_mode(kb, dev, mode) for mode in MODES}
         documents = np.asarray(searcher.document_vectors)
         for weight in RELATED_WEIGHTS:
-            with swapped(searcher, related=related_by(searcher, lambda pos: documents @ documents[pos], weight)):
+            with swapped(searcher, rankers=for_related(related_by(lambda pos: documents @ documents[pos], weight))):
                 result = evaluate_related(kb, dev, searcher.talk_ids.__contains__)
             out[f"related {weight}"], out[f"per seed {weight}"] = result["ndcg"], result["per_seed"]
     return out
@@ -55,7 +55,7 @@ def scores(root: Path, dev) -> dict:
 def _same_passages(source: store.Generation, kept: store.Generation) -> bool:
     """Whether two generations hold the same passages, in the same order (an adapted copy of `source` does)."""
     def digest(generation: store.Generation) -> str:
-        return embed.sha256_file(records_file(generation.path / store.PASSAGE_TEXTS))
+        return embed.sha256_file(generation.path / f"{store.PASSAGE_TEXTS}.bin")
 
     return digest(source) == digest(kept)
 

@@ -28,29 +28,30 @@ import numpy as np
 
 import talksearch.kb as kbmod
 from talksearch.lexical import tokenize
-from talksearch.search import Filters, Searcher
+from talksearch.search import DENSE_WEIGHT, Filters
 
 from .common import paired
 from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, load
-from .internals import foreign, swapped
+from .variants import for_queries, hybrid_by, swapped
 
 TITLE_MATCH = 0.6  # share of the maximum a best document typically reaches
 
 
-def variants(searcher: Searcher, largest: dict) -> dict:
-    """name -> blend(cosine, bm25, *, weight, penalty) replacement (None: as shipped); `largest["query"]` is the
-    largest possible BM25 score of the query being ranked."""
+def variants(largest) -> dict:
+    """name -> the rankers with another hybrid blend (None: as shipped); `largest(text)` is the largest possible
+    BM25 score of a query."""
 
     def theoretical(share):
-        return lambda cosine, bm25, *, weight, penalty=0.0: (
-            weight * cosine + share * bm25 / largest["query"] - penalty * foreign(searcher))
+        return for_queries(hybrid_by(lambda searcher, request, cosine, bm25: (
+            DENSE_WEIGHT * cosine + share * bm25 / largest(request.text) - request.penalty * searcher.foreign)))
 
     def confidence(gamma):
-        def blend(cosine, bm25, *, weight, penalty=0.0):
+        def blend(searcher, request, cosine, bm25):
             top = float(bm25.max()) if bm25.size and bm25.max() > 0 else 1.0
-            scale = (min(1.0, top / largest["query"]) / TITLE_MATCH) ** gamma
-            return weight * cosine + (1 - weight) * scale * bm25 / top - penalty * foreign(searcher)
-        return blend
+            scale = (min(1.0, top / largest(request.text)) / TITLE_MATCH) ** gamma
+            return (DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * scale * bm25 / top
+                    - request.penalty * searcher.foreign)
+        return for_queries(hybrid_by(blend))
 
     return {"shipped: BM25 / the best document's": None,
             **{f"BM25 / the query's maximum, lexical weight {share}": theoretical(share) for share in (0.35, 0.5, 0.7, 1.0)},
@@ -71,18 +72,15 @@ def main() -> None:
         assert params["method"] == params["idf_method"] == "lucene", params  # the ceiling below is Lucene's
         frequency = np.diff(np.asarray(index.indptr))
         idf = np.log(1 + (index.num_docs - frequency + 0.5) / (frequency + 0.5))  # bm25s' (Lucene's) idf
-        largest = {"query": 1.0}
-        lexical_scores = searcher.lexical_scores
 
-        def remembering(query, keep):  # the blend sees scores only: note the query's largest possible score
+        def largest(query: str) -> float:
             columns = [index.vocab.get(term) for term in tokenize(query, index.stopwords)]
-            largest["query"] = sum(idf[c] for c in columns if c is not None) or 1.0
-            return lexical_scores(query, keep)
+            return sum(idf[c] for c in columns if c is not None) or 1.0
 
         print("| hybrid blend | nDCG@10 | " + " | ".join(KINDS) + " | Δ ± 2 SE |\n" + "|---" * (3 + len(KINDS)) + "|")
         shipped, examples = None, {}
-        for name, blend in variants(searcher, largest).items():
-            with swapped(searcher, lexical_scores=remembering, blend=blend):
+        for name, variant in variants(largest).items():
+            with swapped(searcher, rankers=variant):
                 hybrid = evaluate_mode(kb, dev, "hybrid")
                 examples[name] = [hit.title for hit in kb.query(args.example, k=10, filters=Filters(kind="talk"))]
             shipped = shipped or hybrid["per_query"][NDCG]

@@ -23,9 +23,8 @@ import time
 import numpy as np
 
 import talksearch
+from talksearch import embed
 from talksearch.embed import SentenceTransformerEmbedder
-
-from .internals import embedder_over, sentence_model
 
 EMBEDDERS = ("encode", "fp32", "bf16", "int8")
 
@@ -36,6 +35,21 @@ def int8(model):
     from torch.ao.quantization import quantize_dynamic
 
     return quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def int8_embedder() -> SentenceTransformerEmbedder:
+    """talksearch's fp32 embedder over an int8 copy of the model (fp32 activations: quantised layers take no bf16).
+
+    An embedder loads its model on first use with `embed.load_model`, and keeps it: for its first text that
+    function returns the int8 copy of the shared model."""
+    embedder = SentenceTransformerEmbedder(precision="fp32")
+    load = embed.load_model
+    embed.load_model = lambda directory: int8(load(directory))
+    try:
+        embedder.embed(["warm up"])
+    finally:
+        embed.load_model = load
+    return embedder
 
 
 def sample(index: str, size: int) -> list[str]:
@@ -59,15 +73,15 @@ def main() -> None:
         parser.error(f"unknown embedders: {', '.join(sorted(unknown))}")
     texts = sample(args.index, args.sample)
     fp32, bf16 = SentenceTransformerEmbedder(precision="fp32"), SentenceTransformerEmbedder(precision="bf16")
-    model = sentence_model(fp32)
+    model = embed.load_model(str(fp32.directory))  # the model the fp32 and bf16 embedders run (loaded once)
 
     def encode(batch: list[str]) -> np.ndarray:
         return model.encode(batch, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
 
-    int8_fp32 = embedder_over(int8, precision="fp32")  # fp32 activations: quantised layers take no bf16
-    every = {"encode": ("encode fp32 (baseline)", encode), "fp32": ("talksearch fp32", fp32.embed),
-             "bf16": ("talksearch bf16", bf16.embed), "int8": ("talksearch int8 (dynamic)", int8_fp32.embed)}
-    runners = dict(every[name] for name in ["encode", *(c for c in chosen if c != "encode")])  # the baseline always
+    every = {"encode": ("encode fp32 (baseline)", lambda: encode), "fp32": ("talksearch fp32", lambda: fp32.embed),
+             "bf16": ("talksearch bf16", lambda: bf16.embed),
+             "int8": ("talksearch int8 (dynamic)", lambda: int8_embedder().embed)}  # made only when asked for
+    runners = {label: make() for label, make in (every[name] for name in ["encode", *(c for c in chosen if c != "encode")])}
     for run in runners.values():
         run(texts[:64])  # warm up
     speed = {name: [] for name in runners}

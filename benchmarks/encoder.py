@@ -44,14 +44,14 @@ from pathlib import Path
 import numpy as np
 
 import talksearch.kb as kbmod
-from talksearch.build import document_means
 from talksearch.embed import MAX_TOKENS, SentenceTransformerEmbedder, cpu_has_bf16, sentence_transformer, sha256_file
 from talksearch.errors import ModelError
-from talksearch.search import DENSE_WEIGHT, RELATED_DENSE_WEIGHT, Filters
+from talksearch.passages import document_means
+from talksearch.search import DENSE_WEIGHT, RELATED_DENSE_WEIGHT, Filters, blend, top
 
 from .common import paired
 from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, related_seeds, seed_query
-from .internals import passage_owners, ranked, related_by, swapped
+from .variants import for_queries, for_related, hybrid_by, related_by, swapped
 
 MODES = ("hybrid", "rrf", "dense")
 HYBRID_WEIGHTS = (0.5, DENSE_WEIGHT, 0.8)  # cosine shares of the hybrid blend (shipped: DENSE_WEIGHT)
@@ -113,9 +113,9 @@ def candidates(kb, dev, depth: int) -> tuple[set[int], list[int]]:
     seeds = sorted({searcher.position[talk_id] for talk_id, _ in related_seeds(dev).values()
                     if talk_id in searcher.position})
     for pos in seeds:
-        found.update(searcher.related(pos, searcher.seed_text(pos)).positions[:depth])
+        found.update(searcher.related_ranking(pos).positions[:depth])
         cosine = documents @ documents[pos]
-        found.update(ranked(cosine, cosine, None, depth + 1).positions)
+        found.update(top(cosine, cosine, None, depth + 1).positions)
     return found | set(seeds), seeds
 
 
@@ -138,13 +138,13 @@ def _with_title(searcher, row: int) -> str:
     """A passage as `index` embeds it: the document's title in front, unless the passage begins with it (the one
     passage of a document without text)."""
     text = searcher.passage_text(row)
-    title = searcher.fields(int(passage_owners(searcher)[row]))["title"]
+    title = searcher.fields(int(searcher.passage_owner[row]))["title"]
     return text if text.startswith(title) else f"{title}\n{text}"
 
 
 def other_pieces(searcher, rows: np.ndarray, vectors: np.ndarray, encoder: OtherEncoder) -> dict:
     """The other encoder's vectors and query encoder, to swap into `searcher` (passages outside `rows` get zeros)."""
-    owners = passage_owners(searcher)
+    owners = searcher.passage_owner
     passages = np.zeros((len(owners), vectors.shape[1]), dtype=np.float32)
     passages[rows] = vectors
     documents = document_means(searcher.size, owners[rows], vectors)
@@ -165,19 +165,23 @@ def speeds(searcher, rows: np.ndarray, encoder: OtherEncoder) -> str:
             f"{rates['all-MiniLM-L6-v2'] / rates['other']:.1f}x slower")
 
 
+def hybrid_at(share: float):
+    """The rankers with the hybrid blend at cosine share `share` (shipped: DENSE_WEIGHT)."""
+    return for_queries(hybrid_by(lambda searcher, request, cosine, bm25: blend(
+        searcher, cosine, bm25, weight=share, penalty=request.penalty)))
+
+
 def scores(kb, dev) -> dict:
     """Every mode's evaluation, hybrid at HYBRID_WEIGHTS and related talks at RELATED_WEIGHTS of the cosine: the
     shipped weights were chosen for MiniLM's cosines, another encoder's may want others."""
     searcher = kb.searcher
     out = {mode: evaluate_mode(kb, dev, mode) for mode in MODES}
-    blend = searcher.blend
     for share in HYBRID_WEIGHTS:
-        with swapped(searcher, blend=lambda cosine, bm25, *, weight, penalty=0.0, share=share: blend(
-                cosine, bm25, weight=share, penalty=penalty)):
+        with swapped(searcher, rankers=hybrid_at(share)):
             out[f"hybrid {share}"] = evaluate_mode(kb, dev, "hybrid")
     documents = np.asarray(searcher.document_vectors)
     for share in RELATED_WEIGHTS:
-        with swapped(searcher, related=related_by(searcher, lambda pos: documents @ documents[pos], share)):
+        with swapped(searcher, rankers=for_related(related_by(lambda pos: documents @ documents[pos], share))):
             out[f"related {share}"] = evaluate_related(kb, dev, searcher.talk_ids.__contains__)
     return out
 

@@ -47,7 +47,7 @@ from talksearch.lexical import tokenize
 
 from .common import paired
 from .eval import DEFAULT_EVAL_DIR, KINDS, NDCG, evaluate_mode, evaluate_related, load, seed_query
-from .internals import bm25s_model, swapped
+from .variants import swapped
 
 NEIGHBOURS = (3, 5, 10)
 TERMS = (10, 20)
@@ -69,8 +69,12 @@ def nearest(vectors: np.ndarray, k: int) -> np.ndarray:
 
 
 def bm25s_index(token_lists: list[list[str]], stopwords: frozenset[str]) -> lexical.Index:
-    """A `lexical.Index` built in memory by bm25s exactly as `lexical.build` builds it on disk."""
-    model = bm25s_model()
+    """A `lexical.Index` built in memory by bm25s exactly as `lexical.build` builds it (its CSC arrays by
+    `lexical.csc_by_column`, at bm25s's swap point `_np_csc`)."""
+    import bm25s
+
+    model = bm25s.BM25()
+    model._np_csc = lexical.csc_by_column
     vocab: dict[str, int] = {}
     corpus = [array("i", [vocab.setdefault(t, len(vocab)) for t in tokens or [""]]) for tokens in token_lists]
     model.index((corpus, vocab), show_progress=False)

@@ -20,7 +20,12 @@
   share once, where summing RSS would count it in each; a shorter peak can be missed). A sample reads
   smaps_rollup, which walks the page tables: ~65 ms for 2.5 GB, so 0.1 s would cost ~40% of a core.
   Per step of `build.run`, RSS before the step and at its peak (VmHWM reset before each step), and the PSS
-  sample with the largest total, split into the build process's own and its children's.
+  sample with the largest total, split into the build process's own and its children's. A step is a call of a
+  public function the build runs (`readers.read_path`, `passages.split_and_embed`, `store.Writer.write_vectors`,
+  `store.write_passages`, `store.write_mentions`, `store.write_metadata`, `store.write_documents`,
+  `lexical.build`, `store.write_lexical`), each wrapped where `build` looks it up, or `facets`: from the stage
+  `build.run` reports to its progress callback as "facets" to the next step (`write_mentions`), which is the
+  gazetteer, built in a forked process.
   On disk: the new generation (FAISS + documents.npy vectors, DuckDB, lexical index).
 - Per input kind, lines peak = base + c x passages and disk = c' x passages are fitted by least squares:
   memory "grows with the index, not faster" when c is about c' (KB of RSS per KB of index on disk).
@@ -193,13 +198,17 @@ class StandInEmbedder:
 
 
 class Watch:
-    """RSS before, at the peak of, and after each call of the watched functions (VmHWM reset before each); the
-    running step's name in `step_file`, for the PSS sampler."""
+    """RSS before, at the peak of, and after each step (VmHWM reset before each): a call of a watched function, or
+    one of the `stages` that `build.run` reports to its progress callback (`progress`), which lasts until the next
+    step begins or another stage is reported; the running step's name in `step_file`, for the PSS sampler."""
 
-    def __init__(self, step_file: str | None = None) -> None:
+    def __init__(self, step_file: str | None = None, stages: tuple[str, ...] = ()) -> None:
         self.earlier_peak = 0.0
         self.calls: dict[str, dict[str, float]] = {}
         self.step_file = step_file
+        self.stages = stages
+        self.running: tuple[str, float] | None = None  # the step begun and not ended: its name, RSS before it
+        self.in_stage = False  # the running step is a stage
 
     def peak(self) -> float:
         return max(self.earlier_peak, rss_mb(field="VmHWM"))
@@ -209,31 +218,53 @@ class Watch:
             Path(self.step_file + ".new").write_text(name)
             os.replace(self.step_file + ".new", self.step_file)
 
-    def wrap(self, name: str, function):
-        def watched(*args, **kwargs):
-            self.earlier_peak = self.peak()
-            Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
-            before = rss_mb()
-            self.step(name)
-            result = function(*args, **kwargs)
+    def begin(self, name: str, *, stage: bool = False) -> None:
+        self.end()
+        self.earlier_peak = self.peak()
+        Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+        self.running, self.in_stage = (name, rss_mb()), stage
+        self.step(name)
+
+    def end(self) -> None:
+        if self.running:
+            name, before = self.running
             self.step("other")
             self.calls[name] = {"before": before, "peak": rss_mb(field="VmHWM"), "after": rss_mb()}
+            self.running, self.in_stage = None, False
+
+    def wrap(self, name: str, function):
+        def watched(*args, **kwargs):
+            self.begin(name)
+            result = function(*args, **kwargs)
+            self.end()
             return result
         return watched
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        """`build.run`'s progress callback: one of `stages` begins a step, any other stage ends a stage's step (the
+        stages reported inside a watched call leave its step running)."""
+        if stage in self.stages:
+            if not (self.running and self.running[0] == stage):
+                self.begin(stage, stage=True)
+        elif self.in_stage:
+            self.end()
 
 
 def index_child(source: str, root: str) -> None:
     from talksearch import build, lexical, readers, store
 
-    from .internals import wrap_build_steps
-
-    watch = Watch(os.environ.get(STEP_FILE))
-    readers.read_path = watch.wrap("read", readers.read_path)
-    wrap_build_steps(watch.wrap)
+    watch = Watch(os.environ.get(STEP_FILE), stages=("facets",))
+    # each where `build` looks it up: `read_path` from `readers` when it runs, `split_and_embed` imported by name,
+    # the writers on the `store` package, `lexical.build` on its module
+    readers.read_path = watch.wrap("read_path", readers.read_path)
+    build.split_and_embed = watch.wrap("split_and_embed", build.split_and_embed)
     store.Writer.write_vectors = watch.wrap("write_vectors", store.Writer.write_vectors)
-    lexical.build = watch.wrap("lexical", lexical.build)
+    for name in ("write_passages", "write_mentions", "write_metadata", "write_documents", "write_lexical"):
+        setattr(store, name, watch.wrap(name, getattr(store, name)))
+    lexical.build = watch.wrap("lexical.build", lexical.build)
     start_mb = rss_mb()
-    summary = build.run(Path(root), [Path(source)], embedder_factory=lambda weights: StandInEmbedder())
+    summary = build.run(Path(root), [Path(source)], embedder_factory=lambda weights: StandInEmbedder(),
+                        progress=watch.progress)
     print(json.dumps({"start_mb": start_mb, "peak_mb": watch.peak(), "steps": watch.calls,
                       "passages": summary.passages, "documents": sum(summary.added.values()),
                       "seconds": summary.seconds}))
@@ -366,7 +397,7 @@ def main() -> None:
     print_steps("per step of `build.run`: RSS before -> peak during, MB", rows, "steps",
                 lambda c: f"{c['before']:.0f} -> {c['peak']:.0f}")
     print_steps("per step, the sample with the largest PSS: the build process + its child processes (spaCy's "
-                "workers in `passages`, the gazetteer's in `gazetteer`), MB", rows, "pss_steps",
+                "workers in `split_and_embed`, the gazetteer's in `facets`), MB", rows, "pss_steps",
                 lambda c: f"{c[0]:.0f} + {c[1]:.0f}")
     print(f"\nencoder (real model, {encoder['precision']}): RSS {encoder['start_mb']:.0f} MB with torch imported, "
           f"{encoder['loaded_mb']:.0f} MB loaded, peak {encoder['peak_mb']:.0f} MB embedding {encoder['texts']:,} talk "

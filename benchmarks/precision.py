@@ -6,14 +6,16 @@
 `talksearch index --precision auto` embeds passages in bf16 (torch autocast) where the CPU has native bf16 maths
 (`embed.cpu_has_bf16`: AVX-512 BF16 or AMX), else in fp32. Query vectors come from the NumPy fp32 encoder either way.
 
-1. The live generation of `--index` is copied to `--copy` (default: a temporary directory, removed afterwards).
-2. Every passage is rebuilt from DuckDB in "row" order exactly as `index` embedded it (`build._passages`): the
-   title cut to `build.HEADER_TOKENS` word pieces, a newline and the passage text; a document without text has one
-   passage, ordinal 0, embedded alone. They are embedded with `SentenceTransformerEmbedder(precision=...)` in the
-   other precision than the index's (or `--precision`), in `index`'s chunks (similar lengths together), and the
-   copy's `passages.faiss` and `documents.npy` are rewritten by `store.Writer.write_vectors` and
-   `build.document_means`; the copy's manifest gets the new precision. Nothing else changes: the lexical index,
-   facets and metadata are the original's.
+1. Every passage is rebuilt from DuckDB in "row" order exactly as `index` embedded it (`passages.embed_passages`):
+   the title cut to `passages.HEADER_TOKENS` word pieces (`passages.header`), a newline and the passage text; a
+   document without text has one passage, ordinal 0, embedded alone. They are embedded with
+   `SentenceTransformerEmbedder(precision=...)` in the other precision than the index's (or `--precision`), in
+   `index`'s chunks (similar lengths together).
+2. The copy, in `--copy` (default: a temporary directory, removed afterwards), is a generation written as
+   `talksearch adapt` writes one (`store.Writer`): every file of `--index`'s live generation shared into it
+   (`Generation.carry_over`: hard links where the file system allows), but `passages.faiss` and `documents.npy`,
+   written anew by `Writer.write_vectors` and `write_document_vectors` (`passages.document_means`), and its manifest,
+   which gets the new precision. Nothing else changes: the lexical index, facets and metadata are the original's.
 3. Prints passages, embedding time, and the cosine between each passage's bf16 and fp32 vector.
 4. Runs `eval.py`'s evaluation (every mode and related talks, `../shared/eval`) on both and prints nDCG@10 side by
    side; hybrid (the shipped mode) and dense must not lose more than `BOUND` in bf16 against fp32.
@@ -44,17 +46,19 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import talksearch.kb as kbmod
-from talksearch import build, store
+from talksearch import passages as talk_passages
+from talksearch import store
 from talksearch.embed import SentenceTransformerEmbedder, cpu_has_bf16
+from talksearch.records import Document
 
 from . import eval as evaluation
-from .internals import write_manifest
 
 BOUND = 0.005  # largest nDCG@10 drop of bf16 against fp32 allowed for the checked modes
 PRECISIONS = ("bf16", "fp32")
 CHECKED = ("hybrid", "dense")
 RELATED = "related"
 VALIDATION_SAMPLE = 128  # passages embedded by torch's bf16 kernels and by `Fp32Linear`, to compare
+COPIED_FROM = "copied_from"  # in the copy's manifest: the name of the generation it was copied from
 
 
 class Passage(NamedTuple):
@@ -66,7 +70,7 @@ class Passage(NamedTuple):
     text: str
 
 
-def read_passages(generation: store.Generation) -> tuple[list[build.Document], list[Passage], list[str]]:
+def read_passages(generation: store.Generation) -> tuple[list[Document], list[Passage], list[str]]:
     """Documents (by position), passages (by row) and each passage's title, from the generation's DuckDB."""
     con = store.connect(generation)
     try:
@@ -81,20 +85,20 @@ def read_passages(generation: store.Generation) -> tuple[list[build.Document], l
         con.close()
     if [r[0] for r in rows] != list(range(total)):
         raise SystemExit(f"{generation.database}: passage rows are not 0..{total - 1} with a titled document each")
-    documents = [build.Document(doc_id, kind, "", "", "") for doc_id, kind in docs]
+    documents = [Document(doc_id, kind, "", "", "") for doc_id, kind in docs]
     passages = [Passage(doc_id, kind, ordinal, text) for _, doc_id, kind, ordinal, text, _ in rows]
     return documents, passages, [r[5] for r in rows]
 
 
-def document_means(documents: list[build.Document], passages: list[Passage], vectors: np.ndarray) -> np.ndarray:
-    """`index`'s document vectors (`build.document_means`) of these passages."""
+def document_means(documents: list[Document], passages: list[Passage], vectors: np.ndarray) -> np.ndarray:
+    """`index`'s document vectors (`passages.document_means`) of these passages."""
     position = {(d.id, d.kind): pos for pos, d in enumerate(documents)}
     owner = np.asarray([position[p.doc_id, p.kind] for p in passages], dtype=np.int64)
-    return build.document_means(len(documents), owner, vectors)
+    return talk_passages.document_means(len(documents), owner, vectors)
 
 
 def embedded_texts(passages: list[Passage], titles: list[str], embedder) -> list[tuple[str, str]]:
-    """(header, text) per passage, as `build._passages` hands them to the encoder."""
+    """(header, text) per passage, as `passages.embed_passages` hands them to the encoder."""
     headers: dict[str, str] = {}
     out = []
     for passage, title in zip(passages, titles, strict=True):
@@ -102,7 +106,7 @@ def embedded_texts(passages: list[Passage], titles: list[str], embedder) -> list
             out.append(("", passage.text))
         else:
             if title not in headers:
-                headers[title] = build.header(title, embedder)
+                headers[title] = talk_passages.header(title, embedder)
             out.append((headers[title], passage.text))
     return out
 
@@ -113,8 +117,8 @@ def embed_all(sources: list[tuple[str, str]], embedder) -> tuple[np.ndarray, flo
     vectors = np.zeros((len(sources), embedder.dimension), dtype=np.float32)
     todo = sorted(range(len(sources)), key=lambda i: len(sources[i][0]) + len(sources[i][1]))
     wall, cpu = time.perf_counter(), time.process_time()
-    for start in range(0, len(todo), build.EMBED_CHUNK):
-        part = todo[start : start + build.EMBED_CHUNK]
+    for start in range(0, len(todo), talk_passages.EMBED_CHUNK):
+        part = todo[start : start + talk_passages.EMBED_CHUNK]
         vectors[part] = embedder.embed([f"{h}\n{t}" if h else t for h, t in (sources[i] for i in part)])
         print(f"  embedded {start + len(part)}/{len(todo)} in {time.perf_counter() - wall:.0f} s", flush=True)
     return vectors, time.perf_counter() - wall, time.process_time() - cpu
@@ -165,28 +169,28 @@ def read_all(generation: store.Generation, count: int) -> np.ndarray:
     return index.reconstruct_n(0, index.ntotal)
 
 
-def make_copy(source: store.Generation, root: Path, precision: str) -> tuple[store.Generation, bool]:
-    """The copy under `root`: (generation, True) if a finished one is there already, else a fresh copy."""
-    target = root / source.path.name
-    if (root / store.CURRENT).is_file():
-        existing = store.current(root)
-        if existing.path.name == source.path.name and existing.manifest.get("precision") == precision:
-            return existing, True
-        raise SystemExit(f"{root}/ holds another index ({existing.path.name}, {existing.manifest.get('precision')}); "
-                         "give an empty or new --copy directory")
+def finished_copy(source: store.Generation, root: Path, precision: str) -> store.Generation | None:
+    """The copy of `source` in `precision` that a run left under `root` (None: `root` holds no index yet)."""
+    if not (root / store.CURRENT).is_file():
+        return None
+    existing = store.current(root)
+    if existing.manifest.get(COPIED_FROM) == source.path.name and existing.manifest.get("precision") == precision:
+        return existing
+    raise SystemExit(f"{root}/ holds another index ({existing.path.name}, {existing.manifest.get('precision')}); "
+                     "give an empty or new --copy directory")
+
+
+def write_copy(source: store.Generation, root: Path, documents, passages, vectors: np.ndarray,
+               precision: str) -> store.Generation:
+    """A generation under `root`: `source`'s files but its vectors and document means, written as `index` writes
+    them, and its manifest with `precision` (and the generation it was copied from). The swap is `adapt`'s."""
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source.path, target)
-    (root / store.CURRENT).write_text(target.name + "\n")
-    return store.current(root), False
-
-
-def write_vectors(copy: store.Generation, documents, passages, vectors: np.ndarray, precision: str) -> None:
-    """The copy's vectors and document means, written as `index` writes them, and its manifest's precision."""
-    writer = store.Writer(copy.path.parent)  # no side effects until entered; write into the copied generation
-    writer.path = copy.path
-    writer.write_vectors(vectors)
-    writer.write_document_vectors(document_means(documents, passages, vectors))
-    write_manifest(copy.path, {**copy.manifest, "precision": precision})
+    with store.locked(root), store.Writer(root) as writer:
+        source.carry_over(writer, replaced={store.VECTORS, store.DOCUMENT_VECTORS, store.MANIFEST})
+        writer.write_vectors(vectors)
+        writer.write_document_vectors(document_means(documents, passages, vectors))
+        writer.commit({**source.manifest, "precision": precision, COPIED_FROM: source.path.name})
+    return store.current(root)
 
 
 def evaluate(root: Path, dev) -> dict:
@@ -231,10 +235,10 @@ def main() -> None:
     scratch = None if args.copy else Path(tempfile.mkdtemp(prefix=f"talksearch-{target}-"))
     root = args.copy or scratch
     try:
-        copy, reused = make_copy(source, root, target)
+        copy = finished_copy(source, root, target)
         documents, passages, titles = read_passages(source)
         vectors = {original: read_all(source, len(passages))}
-        if reused:
+        if copy:
             vectors[target], wall, cpu = read_all(copy, len(passages)), float("nan"), float("nan")
             print(f"reusing the {target} vectors of {copy.path}")
             emulate = None  # as whoever wrote them chose
@@ -251,10 +255,10 @@ def main() -> None:
                         print(f"  {name.replace('_', ' ')}: min cosine {check[name]['min_cosine']:.6f}, "
                               f"max |difference| {check[name]['max_abs']:.5f}")
             how = " (bf16 linear layers by Fp32Linear)" if emulate else ""
-            print(f"re-embedding {len(passages)} passages in {target}{how} into {copy.path}", flush=True)
+            print(f"re-embedding {len(passages)} passages in {target}{how} into {root}", flush=True)
             with Fp32Linear() if emulate else contextlib.nullcontext():
                 vectors[target], wall, cpu = embed_all(sources, embedder)
-            write_vectors(copy, documents, passages, vectors[target], target)
+            copy = write_copy(source, root, documents, passages, vectors[target], target)
         # the original's document means, recomputed from its vectors, must be what it stores
         stored = {original: np.load(source.document_vectors), target: np.load(copy.document_vectors)}
         if not np.allclose(document_means(documents, passages, vectors[original]), stored[original], atol=1e-6):

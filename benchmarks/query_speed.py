@@ -24,8 +24,9 @@ import sys
 import time
 from pathlib import Path
 
+from talksearch import embed, minilm
+
 from .common import run_timed
-from .internals import blas, numpy_weights
 
 BIN = Path(sys.executable).parent
 QUERIES = ["celery retries", "making pandas faster", "how do I test async code", "type hints for decorators",
@@ -86,11 +87,12 @@ def weight_products(embedder, rows: int = 16):
     so this is the encoder's floor on this CPU."""
     import numpy as np
 
-    weights = [w for name, w in numpy_weights(embedder).items() if name.startswith("encoder.") and w.ndim == 2]
+    tensors = minilm.read_safetensors(embedder.directory / embed.WEIGHTS_FILE)  # the encoder's weights, mapped
+    weights = [w for name, w in tensors.items() if name.startswith("encoder.") and w.ndim == 2]
     inputs = {width: np.ones((rows, width), dtype=np.float32) for width in {w.shape[1] for w in weights}}
 
     def run() -> None:
-        with blas().limit(limits=1, user_api="blas"):
+        with minilm.blas().limit(limits=1, user_api="blas"):
             for weight in weights:
                 weight @ inputs[weight.shape[1]].T
 

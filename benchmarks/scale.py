@@ -23,13 +23,14 @@
   best (the corpus holds duplicate passages). Warm latency: one query at a time, as a user sends them,
   with one OpenMP thread (the sweep shows why: a lone exact query on 2 threads waits for a busy core),
   `--rounds` rounds interleaving every index and setting; p50/p99 and the ratio to the exact p50 of
-  the same rounds. k=2000 is `search.DENSE_DEPTH`, what search.py asks an approximate index for: its
-  recall@2000 and p50 are reported too (HNSW searched with efSearch >= k, as ann.search would need).
+  the same rounds. k=2000 is `search.rankers.DENSE_DEPTH`, what the dense ranker (`rankers.best_passage`)
+  asks an approximate index for: its recall@2000 and p50 are reported too (HNSW searched with efSearch >= k, as
+  ann.search would need).
 - Sweep: exact single-query latency at 25k, 100k, 250k, 500k and 1M rows, by FAISS (`IndexFlatIP`, on
-  1 and 2 OpenMP threads) and by the path search.py takes for a flat index (a NumPy product over every
-  row, then the best per document); a line through the origin gives the rows where 10 and 15 ms are
-  reached, which sets ann.EXACT_LIMIT. p50 and fastest: the machine is shared, the fastest run is the
-  closest to an idle one.
+  1 and 2 OpenMP threads) and by the path the dense ranker takes for a flat index (a NumPy product over
+  every row, then the best per document; "search.py" in the tables, where it was); a line through the origin
+  gives the rows where 10 and 15 ms are reached, which sets ann.EXACT_LIMIT. p50 and fastest: the machine is
+  shared, the fastest run is the closest to an idle one.
 
 Targets (issue "Speed and scale"): at 1M rows recall@10 >= 0.98 and warm p50 <= 30 ms, memory reported.
 """
@@ -54,7 +55,7 @@ QUERIES = SHARED / "eval" / "queries.tsv"
 HELD_OUT = 180  # real passages kept out of the index, as queries
 SEED = 11
 TARGET_RECALL = 0.98
-DENSE_DEPTH = 2000  # search.DENSE_DEPTH: passages search.py fetches from an approximate index
+DENSE_DEPTH = 2000  # search.rankers.DENSE_DEPTH: passages the dense ranker fetches from an approximate index
 SWEEP = (25_000, 100_000, 250_000, 500_000, 1_000_000)
 SWEEP_QUERIES = 50  # per round and size: a full scan of 1M rows costs ~0.1-0.4 s
 EXACT_TIMED = 50  # queries per round timed on the exact index, and for every index at k=DENSE_DEPTH
@@ -187,7 +188,7 @@ def timed_queries(index, queries: np.ndarray, k: int, params) -> list[float]:
 
 
 def exact_sweep(base: np.ndarray, queries: np.ndarray, rounds: int) -> list[dict]:
-    """Single-query p50 of a full scan at growing sizes: FAISS, and search.py's NumPy path."""
+    """Single-query p50 of a full scan at growing sizes: FAISS, and the dense ranker's NumPy path."""
     import faiss
 
     sizes = sorted({s for s in SWEEP if s < len(base)} | {len(base)})
