@@ -14,12 +14,15 @@ Method (as in `shared/eval/README.md`, "Method"):
   Most queries have far more than 10 relevant talks, so plain recall@10 is small (at most 0.35 on the set);
   the summary shows capped recall R_cap@10 = ranx hits@10 / min(10, relevant), which is what the set's
   reference table reports as Recall@10. Plain recall@10 is in the --json output.
+- judged@10: the share of the top 10 groups (as scored) that the set has judged for the query at all, any grade,
+  0 included (a place the ranking leaves empty counts as unjudged): how much of what the scores rest on was judged.
 - Related talks: for each query with at least 3 talks of grade 2, each of those talks is a seed; its relevant
   neighbours are the query's other judged talks with their grades, the seed's own group left out. The top 10
-  of `kb.related(seed)` (mapped to groups the same way) is scored with nDCG@10, averaged over seeds. Seeds
-  missing from the index are skipped.
+  of `kb.related(seed)` (mapped to groups the same way) is scored with nDCG@10 and judged@10 (the query's judged
+  talks, the seed's own group left out), averaged over seeds. Seeds missing from the index are skipped.
 
-Unjudged talks count as 0, so rankers unlike the pooled ones are under-rated a little.
+Unjudged talks count as 0, so rankers unlike the pooled ones are under-rated a little: a lower judged@10 says
+by how much a ranker strays from what was judged.
 
 The other benchmarks score with this module's functions (`from .eval import ...`); it imports no other module of
 `benchmarks`, so that tests/test_eval_metrics.py can load it from its file.
@@ -48,7 +51,9 @@ MODES = tuple(mode.value for mode in Mode)
 K = 10
 DEPTH = 2 * K  # hits fetched per query; more than K so grouping by groups.tsv still leaves K talks
 NDCG, RECALL, MRR, HITS, R_CAP = f"ndcg@{K}", f"recall@{K}", f"mrr@{K}", f"hits@{K}", f"r_cap@{K}"
-SHOWN = {NDCG: f"nDCG@{K}", R_CAP: f"R_cap@{K}", MRR: f"MRR@{K}"}  # summary columns, like the set's reference table
+JUDGED = f"judged@{K}"  # share of the top K the set has judged, any grade
+# summary columns, like the set's reference table, and judged@K beside nDCG@K
+SHOWN = {NDCG: f"nDCG@{K}", JUDGED: f"judged@{K}", R_CAP: f"R_cap@{K}", MRR: f"MRR@{K}"}
 KINDS = ("concept", "exact", "keyword", "question")
 MIN_SEED_TALKS = 3  # a query yields related-talk seeds when it has at least this many grade-2 talks
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -76,6 +81,10 @@ class DevSet:
 
     def qrels(self) -> Judgments:
         return {qid: self.grouped(self.judged.get(qid, {})) for qid in self.queries}
+
+    def judged_groups(self, grades: dict[str, int], leave_out: str | None = None) -> set[str]:
+        """The groups of every judged talk, any grade (0 included), without group `leave_out`."""
+        return {self.group(talk_id) for talk_id in grades} - {leave_out}
 
     def top(self, talk_ids: Iterable[str], k: int = K) -> list[str]:
         """The first `k` distinct groups of a ranking: later recordings of a group are dropped."""
@@ -111,6 +120,12 @@ def score(qrels: Judgments, rankings: dict[str, list[str]], metrics: Iterable[st
     return {m: {q: float(v) for q, v in per_query.items()} for m, per_query in run.scores.items()}
 
 
+def judged_share(judged: set[str], ranking: list[str], k: int = K) -> float:
+    """judged@k: the share of the first `k` places of a ranking of groups that are `judged`; a place the ranking
+    leaves empty counts as unjudged."""
+    return sum(1 for group in ranking[:k] if group in judged) / k
+
+
 def mean(values: Iterable[float]) -> float:
     values = list(values)
     return sum(values) / len(values) if values else float("nan")
@@ -127,6 +142,7 @@ def evaluate_mode(kb: kbmod.KnowledgeBase, dev: DevSet, mode: str) -> dict:
     qrels = dev.qrels()
     per_query = score(qrels, rankings, (NDCG, RECALL, MRR, HITS))
     per_query[R_CAP] = {q: hits / min(K, len(qrels[q])) for q, hits in per_query.pop(HITS).items()}
+    per_query[JUDGED] = {q: judged_share(dev.judged_groups(dev.judged.get(q, {})), rankings[q]) for q in per_query[NDCG]}
     overall = {m: mean(values.values()) for m, values in per_query.items()}
     per_kind = {kind: mean(v for q, v in per_query[NDCG].items() if dev.queries[q][1] == kind) for kind in KINDS}
     return {"overall": overall, "per_kind": per_kind, "per_query": per_query, "seconds": seconds}
@@ -154,8 +170,11 @@ def evaluate_related(kb: kbmod.KnowledgeBase, dev: DevSet, known: Callable[[str]
     rankings = {key: dev.top(hit.id for hit in kb.related(talk_id, k=DEPTH)) for key, (talk_id, _) in seeds.items()}
     seconds = time.perf_counter() - start
     per_seed = score({key: rel for key, (_, rel) in seeds.items()}, rankings, [NDCG])[NDCG]
-    return {"ndcg": mean(per_seed.values()), "seeds": len(per_seed), "skipped": len(related_seeds(dev)) - len(seeds),
-            "seconds": seconds, "per_seed": per_seed}
+    judged = {key: judged_share(dev.judged_groups(dev.judged[seed_query(key)], leave_out=dev.group(seeds[key][0])),
+                                rankings[key]) for key in per_seed}
+    return {"ndcg": mean(per_seed.values()), "judged": mean(judged.values()), "seeds": len(per_seed),
+            "skipped": len(related_seeds(dev)) - len(seeds), "seconds": seconds, "per_seed": per_seed,
+            "per_seed_judged": judged}
 
 
 def table(header: list[str], rows: Iterable[list[str]]) -> str:
@@ -180,7 +199,7 @@ def report(dev: DevSet, results: dict[str, dict], related: dict) -> str:
         f"## Queries ({len(dev.queries)}, talks only; per-kind columns are nDCG@{K}; seconds = all queries)\n\n"
         f"{summary}\n\nR_cap@{K} = relevant talks in the top {K} / min({K}, relevant talks), the reference table's "
         f"Recall@{K}; plain recall@{K} (in --json) is at most {f(best_recall)} on this set.\n\n"
-        f"## Related talks\n\nnDCG@{K} {f(related['ndcg'])} over {related['seeds']} seeds "
+        f"## Related talks\n\nnDCG@{K} {f(related['ndcg'])}, judged@{K} {f(related['judged'])} over {related['seeds']} seeds "
         f"({related['skipped']} not in the index), {related['seconds']:.1f} s\n\n"
         f"## Per query nDCG@{K}\n\n{per_query}\n"
     )
