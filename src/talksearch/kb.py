@@ -167,9 +167,13 @@ class KnowledgeBase:
         if hit.kind is Kind.TALK:
             fields = self._row("select * exclude (doc_hash, record_hash, event_folded) from talks where id = ?", doc_id)
             sources = self._rows("select * exclude (talk_id) from talk_sources where talk_id = ? order by format, source", doc_id)
-            notes = self._rows("select id, title, file, line_start from notes where talk_id = ? order by id", doc_id)
+            # notes linked to any recording of the talk
+            recordings = "(select id from talks where group_id = (select group_id from talks where id = ?))"
+            notes = self._rows(f"select id, title, file, line_start from notes where talk_id in {recordings} order by id",
+                               doc_id)
             todos = tuple(Todo(r["text"], r["done"], r["line"]) for r in self._rows(
-                "select t.* from todos t join notes n on n.id = t.note_id where n.talk_id = ? order by t.line", doc_id))
+                f"select t.* from todos t join notes n on n.id = t.note_id where n.talk_id in {recordings} "
+                "order by t.line", doc_id))
         else:
             fields = self._row("select * exclude (doc_hash, record_hash, context_folded, speakers_folded) from notes "
                                "where id = ?", doc_id)
@@ -244,8 +248,10 @@ class KnowledgeBase:
             if not prefixed:
                 close = difflib.get_close_matches(wanted, list(set(titles.values())), n=MAX_CANDIDATES, cutoff=0.75)
                 prefixed = [i for i, t in titles.items() if t in close]
-            if len({self._group_of(i) for i in prefixed}) == 1:
-                return min(prefixed)
+            # one talk (its recordings, and notes linked to them, titled alike): the talk; one note: the note
+            talks = [i for i in prefixed if i in self.searcher.talk_ids]
+            if len({self._group_of(i) for i in prefixed}) == 1 and (talks or len(prefixed) == 1):
+                return min(talks or prefixed)
         if not prefixed:
             raise TalkNotFoundError(f"no talk or note matches {ref!r}; find its id with "
                                     f"`talksearch query {(ref or 'words from its title')!r}`")
@@ -378,7 +384,9 @@ class KnowledgeBase:
 
     @cached_property
     def _groups(self) -> dict[str, str]:
-        return dict(self.con.execute("select id, group_id from talks").fetchall())
+        """Each talk's group (its recordings share one), and each linked note's: its talk's."""
+        return dict(self.con.execute("select id, group_id from talks union all "
+                                     "select n.id, t.group_id from notes n join talks t on t.id = n.talk_id").fetchall())
 
     def _group_of(self, doc_id: str) -> str:
         return self._groups.get(doc_id, doc_id)
