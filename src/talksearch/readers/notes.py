@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from talksearch.errors import InputError
-from talksearch.normalize import slugify
+from talksearch.normalize import fold, slugify
 from talksearch.readers.files import find_urls, unique
 from talksearch.readers.vault import FRONT_MATTER_OPEN, FrontMatter, front_matter_end, link_targets, parse_front_matter
 from talksearch.records import Note, Todo
@@ -109,6 +109,8 @@ def _split_notes(lines: _Lines, *, file: str, path: str) -> list[Note]:
     splits, markdown = _split_points(lines)  # not markdown: a "Talk N" file, where an underline is text
     if not splits:
         return [_whole_file_note(lines, file=file, path=path)]
+    if markdown and (title := _one_talk(lines, splits)) is not None:
+        return [_one_talk_note(lines, title, splits, file=file, path=path)]
     context_lines = lines[: splits[0]]
     context = _join(_strip_heading(line) for line in context_lines
                     if not line.tag_line and not (markdown and line.underline))
@@ -223,7 +225,8 @@ def _split_points(lines: _Lines) -> tuple[list[int], bool]:
 
 
 def _note(note_id: str, title: str, heading: _Line, body: Sequence[_Line], *, file: str, path: str, context: str,
-          tags: tuple[str, ...], links: tuple[str, ...], todos: tuple[Todo, ...] = ()) -> Note:
+          tags: tuple[str, ...], links: tuple[str, ...], todos: tuple[Todo, ...] = (),
+          sections: tuple[str, ...] = ()) -> Note:
     text_lines = [line for line in body if not line.tag_line]
     content = [line for line in text_lines if line.text.strip()]
     text = _join(line.text for line in text_lines)
@@ -240,6 +243,7 @@ def _note(note_id: str, title: str, heading: _Line, body: Sequence[_Line], *, fi
         tags=unique([*tags, *_tags(body), *_inline_tags([heading, *body])]),
         urls=find_urls(text),
         links=unique([*links, *_links([heading, *body])]),
+        sections=sections,
     )
 
 
@@ -323,10 +327,100 @@ def _unique_slug(slug: str, used: dict[str, int]) -> str:
     return unique_slug
 
 
+# --- One talk's notes ----------------------------------------------------------------------
+
+# a heading that names a part of one talk's notes (folded): "Outline", "Q&A", "Key takeaways:", "3. References"
+_SECTION_NAME = re.compile(
+    r"(?:\d+ )?(?:(?:my|key|main|open|final|other|related|useful|further|personal|quick|raw|general|some|more) )*"
+    r"(?:outline|agenda|overview|summary|tl ?dr|abstract|description|notes?|questions?|q a|q and a|qa|take ?aways?|"
+    r"key points|points|highlights|learnings?|lessons(?: learn(?:ed|t))?|references?|links?|resources?|sources|"
+    r"reading(?: list)?|slides?|videos?|recording|code|examples?|demos?|speakers?|about the speakers?|bio|to ?dos?|"
+    r"to do|action items?|next steps|follow ?ups?|thoughts|opinions?|ideas?|quotes?|tools?|libraries|context|"
+    r"background|intro(?:duction)?|conclusions?|misc(?:ellaneous)?|details|problems?|solutions?|tips?|"
+    r"pros (?:and )?cons|glossary|definitions|timestamps|chapters|rating|comments?|feedback|reflections?|"
+    r"impressions?|reviews?|verdict|homework|exercises?)")
+_NAME = r"[^\W\d_][\w.'’-]*(?:[ \t]+[^\W\d_][\w.'’-]*){1,3}"  # two to four words (capitals checked by _is_name)
+_SPEAKER_LINE = re.compile(  # "Speaker: Jane Doe", "- **Presenter:** Jane Doe (Acme)", "by Jane Doe"
+    r"[ \t]*(?:[-*+•][ \t]*)?[*_]{0,2}(?:speakers?|presenters?|presented by|talk by|given by|by)[*_]{0,2}"
+    r"[ \t]*[:—–-]?[*_]{0,2}[ \t]*(?P<name>" + _NAME + r")[*_]{0,2}(?:[ \t]*[,(—–|].*)?", re.I)
+_HEADING_SPEAKER = re.compile(r"\S.*?(?:[ \t](?:—|–|-|by)[ \t]+|[ \t]\()(?P<name>" + _NAME + r")\)?[ \t]*")
+_TALK_URL = re.compile(r"youtube\.com|youtu\.be|vimeo\.com|pyvideo\.org|media\.ccc\.de|/(?:sessions?|talks?|schedule)/",
+                       re.I)
+_EVENT_TITLE = re.compile(  # folded: "PyCon US 2024", "EuroPython", "DjangoCon", "Python meetup", "Day 2"
+    r"(?<!\w)(?:\w*pycon\w*|\w{3,}con|\w+conf|pydata\w*|euro\w*py\w*|meetups?|summit|conference|sprints?|"
+    r"day \d+)(?!\w)")
+
+
+def _one_talk(lines: _Lines, splits: list[int]) -> int | None:
+    """When the file is one talk's notes (see the module's doc): the index of its title heading, or -1 when it has
+    none; else None."""
+    levels = lines.levels
+    headings = [i for i, level in enumerate(levels) if level and level != _PLAIN_TALK]
+    if any(levels[i] & _TALK for i in headings):
+        return None
+    title = headings[0] if headings[0] < splits[0] else -1
+    if title < 0 and len(splits) == 1:
+        return None  # one note already, titled by its heading
+    generic = True
+    for start in splits:
+        heading = _strip_heading(lines[start]).strip()
+        if _SECTION_NAME.fullmatch(fold(heading)):
+            continue
+        generic = False
+        if _names_a_talk(lines, start, heading):
+            return None  # a section about a talk of its own: a file of several talks
+    if generic:
+        return title
+    if title < 0 or _EVENT_TITLE.search(fold(_strip_heading(lines[title]))):
+        return None
+    return title if _names_a_talk(lines, title, "") else None
+
+
+def _names_a_talk(lines: _Lines, heading: int, title: str) -> bool:
+    """Whether a heading names a speaker ("Title — Jane Doe"), or the lines under it up to the next heading
+    hold a speaker line or a video or talk page URL."""
+    found = _HEADING_SPEAKER.fullmatch(title)
+    if found and _is_name(found.group("name")):
+        return True
+    end = next((i for i in range(heading + 1, len(lines)) if lines.levels[i]), len(lines))
+    own = [line.text for line in lines[heading + 1 : end] if not line.in_code]
+    if any((found := _SPEAKER_LINE.fullmatch(text)) and _is_name(found.group("name")) for text in own):
+        return True
+    return any(_TALK_URL.search(url) for url in find_urls("\n".join(own)))
+
+
+def _is_name(words: str) -> bool:
+    """"Jane Doe", "Guido van Rossum": a person's name as a line or heading gives it (first and last capitalised)."""
+    parts = words.split()
+    return parts[0][0].isupper() and parts[-1][0].isupper()
+
+
+def _one_talk_note(lines: _Lines, title: int, splits: list[int], *, file: str, path: str) -> Note:
+    """A file of one talk's notes as one note: titled by its title heading (without one: by its first line, else
+    its file name); the headings below the title are its sections, kept in its text."""
+    if title >= 0:
+        heading, name, body, context_lines = lines[title], _strip_heading(lines[title]).strip(), lines[title + 1 :], \
+            lines[:title]
+    else:
+        first = next((i for i in range(splits[0]) if lines[i].text.strip() and not lines[i].tag_line), splits[0])
+        heading, context_lines = lines[first], []
+        if first < splits[0] and len(heading.text.strip()) <= MAX_TITLE and not _todos([heading]):
+            name, body = heading.text.strip(), lines[first + 1 :]
+        else:
+            name, body = Path(file).stem, lines[first:]
+    context = _join(_strip_heading(line) for line in context_lines if not line.tag_line and not line.underline)
+    sections = tuple(_strip_heading(lines[i]).strip() for i, level in enumerate(lines.levels)
+                     if level and level != _PLAIN_TALK and i > title and i >= splits[0])
+    return _note(f"note:{file}#{slugify(name)}", name, heading, [line for line in body if not line.underline],
+                 file=file, path=path, context=context,
+                 tags=unique([*_tags(context_lines), *_inline_tags(context_lines)]), links=_links(context_lines),
+                 todos=_todos(context_lines), sections=sections)
+
+
 # --- Front matter --------------------------------------------------------------------------
 
 
-def _front_matter_note(front: FrontMatter, lines: list[_Line], *, close_line: int, file: str, path: str) -> Note:
+def _front_matter_note(front: FrontMatter, lines: _Lines, *, close_line: int, file: str, path: str) -> Note:
     """A whole file with front matter as one note: the body's headings are sections."""
     if front.empty and not any(line.text.strip() for line in lines):
         raise InputError(path, "empty file")
@@ -350,6 +444,8 @@ def _front_matter_note(front: FrontMatter, lines: list[_Line], *, close_line: in
         event=front.event,
         date=front.date,
         links=unique([*front.links, *_links(lines)]),
+        sections=tuple(heading for i, level in enumerate(lines.levels) if level and level != _PLAIN_TALK
+                       and (heading := _strip_heading(lines[i]).strip()) != title and not lines[i].in_code),
     )
 
 
