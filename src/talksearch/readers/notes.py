@@ -126,9 +126,11 @@ def _split_notes(lines: _Lines, *, file: str, path: str) -> list[Note]:
         body = lines[start + 1 : end]
         if markdown:
             body = [line for line in body if not line.underline]
+        sections = tuple(_strip_heading(lines[i]).strip() for i in range(start + 1, end)
+                         if markdown and lines.levels[i] and lines.levels[i] != _PLAIN_TALK)
         note_id = f"note:{file}#{_unique_slug(slugify(title), slugs)}"
         notes.append(_note(note_id, title, heading, body, file=file, path=path, context=context, tags=file_tags,
-                           links=file_links, todos=preamble_todos if k == 0 else ()))
+                           links=file_links, todos=preamble_todos if k == 0 else (), sections=sections))
     return notes
 
 
