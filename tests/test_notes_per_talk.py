@@ -13,6 +13,7 @@ import pytest
 from talksearch.link import link_notes, merge_talks
 from talksearch.readers import read_path
 from talksearch.readers.notes import parse_notes
+from talksearch.readers.sections import event_title, generic_section, heading_speaker, speaker_line
 
 from .conftest import DATA, build_index
 from .test_cli import invoke
@@ -107,6 +108,22 @@ def test_a_file_of_several_talks_stays_split(name, titles):
 ])
 def test_sections_that_may_be_talks_stay_split(text):
     assert len(parse_notes(text, file="notes.md", path="/notes.md")) > 1
+
+
+@pytest.mark.parametrize(("check", "text", "expected"), [
+    (generic_section, "Outline", True), (generic_section, "Q&A", True), (generic_section, "3. Key takeaways:", True),
+    (generic_section, "Further reading", True), (generic_section, "TODO", True),
+    (generic_section, "Rust extensions with PyO3", False), (generic_section, "Questions about asyncio", False),
+    (heading_speaker, "Event Sourcing in production — Borjan Tchakaloff", True),
+    (heading_speaker, "Keynote by Guido van Rossum", True), (heading_speaker, "Zero Trust APIs with Python", False),
+    (heading_speaker, "Fixtures - the good parts", False),
+    (speaker_line, "Speaker: Borjan Tchakaloff", True), (speaker_line, "- **Presenter:** Jane Doe (Acme)", True),
+    (speaker_line, "by Albertas Gimbutas", True), (speaker_line, "By the end we had three projections.", False),
+    (event_title, "PyCon US 2024", True), (event_title, "EuroPython 2024, day 1", True),
+    (event_title, "DjangoCon", True), (event_title, "Event Sourcing in production", False),
+])
+def test_what_a_heading_or_line_says(check, text, expected):
+    assert check(text) is expected
 
 
 def test_the_seed_notes_file_still_splits_at_its_talks():

@@ -6,12 +6,23 @@ name), `speaker` or `speakers`, `event`, `date` and `tags` are its metadata (`re
 reads them). Its headings are sections. Front matter that does not parse to a mapping is a
 warning: it is left out and the body after it is read as below.
 
+A file of one talk's notes is one note (`_one_talk`), decided from what its sections say, not from heading
+levels alone. Its sections are the headings that would split it below (below its title heading, if it has one).
+It is one talk's notes when it has no "Talk N" heading, none of its sections names a talk of its own (a speaker in
+the heading, "Title — Jane Doe"; a "Speaker: ..." or "by Jane Doe" line, or a video or talk page URL, under the
+heading before the next one), and either every section heading is a generic part of talk notes (Outline, Notes,
+Questions, Q&A, Takeaways, Summary, References, Links, Resources, Slides, Key points, TODO, ...: `_SECTION_NAME`),
+or it has a title heading that is not an event ("PyCon US 2024", "DjangoCon", "Day 2") with a speaker line or a
+video or talk URL under it. The note is titled by the title heading (without one, which takes two sections or more,
+by the first line above the sections, else by the file name); its text is everything below the title, headings
+included, and its `sections` are the headings below the title, in order.
+
 Any other file is split at headings:
 
 - markdown headings (`#` to `######`, and setext: a one-line paragraph underlined with `===` or `---`),
   when the file has any: the first heading, if it is at the top level used and the other headings at that
   level have no deeper headings under them, is the file's title (context); each note-level heading starts
-  a note, a deeper one is a section of the note above it. The note level is the level of the file's
+  a note, a deeper one is a section of the note above it (in its `sections`). The note level is the level of the file's
   markdown talk headings (`## Talk 3: ...`) if it has some, else the top level used (below the title).
   A heading above that level, or one above every note (`## A` before a later `# Summary`), starts a note
   too, so no heading turns earlier sections into context;
@@ -38,8 +49,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from talksearch.errors import InputError
-from talksearch.normalize import fold, slugify
+from talksearch.normalize import slugify
 from talksearch.readers.files import find_urls, unique
+from talksearch.readers.sections import event_title, generic_section, heading_speaker, speaker_line, talk_url
 from talksearch.readers.vault import FRONT_MATTER_OPEN, FrontMatter, front_matter_end, link_targets, parse_front_matter
 from talksearch.records import Note, Todo
 
@@ -331,28 +343,6 @@ def _unique_slug(slug: str, used: dict[str, int]) -> str:
 
 # --- One talk's notes ----------------------------------------------------------------------
 
-# a heading that names a part of one talk's notes (folded): "Outline", "Q&A", "Key takeaways:", "3. References"
-_SECTION_NAME = re.compile(
-    r"(?:\d+ )?(?:(?:my|key|main|open|final|other|related|useful|further|personal|quick|raw|general|some|more) )*"
-    r"(?:outline|agenda|overview|summary|tl ?dr|abstract|description|notes?|questions?|q a|q and a|qa|take ?aways?|"
-    r"key points|points|highlights|learnings?|lessons(?: learn(?:ed|t))?|references?|links?|resources?|sources|"
-    r"reading(?: list)?|slides?|videos?|recording|code|examples?|demos?|speakers?|about the speakers?|bio|to ?dos?|"
-    r"to do|action items?|next steps|follow ?ups?|thoughts|opinions?|ideas?|quotes?|tools?|libraries|context|"
-    r"background|intro(?:duction)?|conclusions?|misc(?:ellaneous)?|details|problems?|solutions?|tips?|"
-    r"pros (?:and )?cons|glossary|definitions|timestamps|chapters|rating|comments?|feedback|reflections?|"
-    r"impressions?|reviews?|verdict|homework|exercises?)")
-_NAME = r"[^\W\d_][\w.'’-]*(?:[ \t]+[^\W\d_][\w.'’-]*){1,3}"  # two to four words (capitals checked by _is_name)
-_SPEAKER_LINE = re.compile(  # "Speaker: Jane Doe", "- **Presenter:** Jane Doe (Acme)", "by Jane Doe"
-    r"[ \t]*(?:[-*+•][ \t]*)?[*_]{0,2}(?:speakers?|presenters?|presented by|talk by|given by|by)[*_]{0,2}"
-    r"[ \t]*[:—–-]?[*_]{0,2}[ \t]*(?P<name>" + _NAME + r")[*_]{0,2}(?:[ \t]*[,(—–|].*)?", re.I)
-_HEADING_SPEAKER = re.compile(r"\S.*?(?:[ \t](?:—|–|-|by)[ \t]+|[ \t]\()(?P<name>" + _NAME + r")\)?[ \t]*")
-_TALK_URL = re.compile(r"youtube\.com|youtu\.be|vimeo\.com|pyvideo\.org|media\.ccc\.de|/(?:sessions?|talks?|schedule)/",
-                       re.I)
-_EVENT_TITLE = re.compile(  # folded: "PyCon US 2024", "EuroPython", "DjangoCon", "Python meetup", "Day 2"
-    r"(?<!\w)(?:\w*pycon\w*|\w{3,}con|\w+conf|pydata\w*|euro\w*py\w*|meetups?|summit|conference|sprints?|"
-    r"day \d+)(?!\w)")
-
-
 def _one_talk(lines: _Lines, splits: list[int]) -> int | None:
     """When the file is one talk's notes (see the module's doc): the index of its title heading, or -1 when it has
     none; else None."""
@@ -366,14 +356,14 @@ def _one_talk(lines: _Lines, splits: list[int]) -> int | None:
     generic = True
     for start in splits:
         heading = _strip_heading(lines[start]).strip()
-        if _SECTION_NAME.fullmatch(fold(heading)):
+        if generic_section(heading):
             continue
         generic = False
         if _names_a_talk(lines, start, heading):
             return None  # a section about a talk of its own: a file of several talks
     if generic:
         return title
-    if title < 0 or _EVENT_TITLE.search(fold(_strip_heading(lines[title]))):
+    if title < 0 or event_title(_strip_heading(lines[title])):
         return None
     return title if _names_a_talk(lines, title, "") else None
 
@@ -381,20 +371,13 @@ def _one_talk(lines: _Lines, splits: list[int]) -> int | None:
 def _names_a_talk(lines: _Lines, heading: int, title: str) -> bool:
     """Whether a heading names a speaker ("Title — Jane Doe"), or the lines under it up to the next heading
     hold a speaker line or a video or talk page URL."""
-    found = _HEADING_SPEAKER.fullmatch(title)
-    if found and _is_name(found.group("name")):
+    if heading_speaker(title):
         return True
     end = next((i for i in range(heading + 1, len(lines)) if lines.levels[i]), len(lines))
     own = [line.text for line in lines[heading + 1 : end] if not line.in_code]
-    if any((found := _SPEAKER_LINE.fullmatch(text)) and _is_name(found.group("name")) for text in own):
+    if any(speaker_line(text) for text in own):
         return True
-    return any(_TALK_URL.search(url) for url in find_urls("\n".join(own)))
-
-
-def _is_name(words: str) -> bool:
-    """"Jane Doe", "Guido van Rossum": a person's name as a line or heading gives it (first and last capitalised)."""
-    parts = words.split()
-    return parts[0][0].isupper() and parts[-1][0].isupper()
+    return any(talk_url(url) for url in find_urls("\n".join(own)))
 
 
 def _one_talk_note(lines: _Lines, title: int, splits: list[int], *, file: str, path: str) -> Note:
