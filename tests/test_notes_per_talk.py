@@ -103,6 +103,8 @@ def test_a_file_of_several_talks_stays_split(name, titles):
     # a speaker and a video under the title, but the title is an event
     "# PyCon US 2024\n\nby Jane Doe https://youtu.be/abc\n\n## Rust extensions with PyO3\n\nmaturin\n\n"
     "## Async database drivers\n\nasyncpg\n",
+    # a generic section twice: the questions of two talks
+    "# Day 1\n\n## Q&A\n\n- asked about retries\n\n## Q&A\n\n- asked about timeouts\n",
     # "Talk N" headings
     "# Talk 1: Packaging\n\n## Talk 2: Typing\n\nprotocols\n\n## Talk 3: Questions\n\nnone\n",
 ])

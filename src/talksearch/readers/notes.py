@@ -8,14 +8,15 @@ warning: it is left out and the body after it is read as below.
 
 A file of one talk's notes is one note (`_one_talk`), decided from what its sections say, not from heading
 levels alone. Its sections are the headings that would split it below (below its title heading, if it has one).
-It is one talk's notes when it has no "Talk N" heading, none of its sections names a talk of its own (a speaker in
-the heading, "Title — Jane Doe"; a "Speaker: ..." or "by Jane Doe" line, or a video or talk page URL, under the
-heading before the next one), and either every section heading is a generic part of talk notes (Outline, Notes,
-Questions, Q&A, Takeaways, Summary, References, Links, Resources, Slides, Key points, TODO, ...: `_SECTION_NAME`),
-or it has a title heading that is not an event ("PyCon US 2024", "DjangoCon", "Day 2") with a speaker line or a
-video or talk URL under it. The note is titled by the title heading (without one, which takes two sections or more,
-by the first line above the sections, else by the file name); its text is everything below the title, headings
-included, and its `sections` are the headings below the title, in order.
+It is one talk's notes when it has no "Talk N" heading, no section heading comes twice ("## Q&A" under each of two
+talks), none of its sections names a talk of its own (a speaker in the heading, "Title — Jane Doe"; a "Speaker: ..."
+or "by Jane Doe" line, or a video or talk page URL, under the heading before the next one: `readers.sections`), and
+either every section heading is a generic part of talk notes (Outline, Notes, Questions, Q&A, Takeaways, Summary,
+References, Links, Resources, Slides, Key points, TODO, ...), or it has a title heading that is not an event's
+("PyCon US 2024", "DjangoCon", "Day 2") with a speaker line or a video or talk URL under it. The note is titled by
+the title heading (without one, which takes two sections or more: by the first line above the sections, else by
+the file name); its text is everything below the title, headings included, and its `sections` are the headings
+below the title, in order.
 
 Any other file is split at headings:
 
@@ -49,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from talksearch.errors import InputError
-from talksearch.normalize import slugify
+from talksearch.normalize import fold, slugify
 from talksearch.readers.files import find_urls, unique
 from talksearch.readers.sections import event_title, generic_section, heading_speaker, speaker_line, talk_url
 from talksearch.readers.vault import FRONT_MATTER_OPEN, FrontMatter, front_matter_end, link_targets, parse_front_matter
@@ -353,9 +354,12 @@ def _one_talk(lines: _Lines, splits: list[int]) -> int | None:
     title = headings[0] if headings[0] < splits[0] else -1
     if title < 0 and len(splits) == 1:
         return None  # one note already, titled by its heading
-    generic = True
+    generic, seen = True, set()
     for start in splits:
         heading = _strip_heading(lines[start]).strip()
+        if (folded := fold(heading)) in seen:
+            return None  # "## Q&A" twice: the questions of two talks
+        seen.add(folded)
         if generic_section(heading):
             continue
         generic = False
