@@ -73,6 +73,9 @@ def test_one_talks_note_keeps_its_sections_in_its_text():
     # ... or, when there is no first line, by the file's name
     ("## Outline\n\nfixtures as factories\n\n## Takeaways\n\nparametrize more\n", "pytest-patterns",
      ("Outline", "Takeaways")),
+    # tags above the sections stay the note's tags
+    ("#pytest #testing\n\n## Outline\n\nfixtures\n\n## Questions\n\nscope?\n", "pytest-patterns",
+     ("Outline", "Questions")),
     # the `#` title over `##` sections and a closing `# Summary`: all parts of one talk's notes
     ("# Pytest design patterns\n\n## Outline\n\nfixtures\n\n## Q&A\n\nscope?\n\n# Summary\n\ngood\n",
      "Pytest design patterns", ("Outline", "Q&A", "Summary")),
@@ -80,6 +83,7 @@ def test_one_talks_note_keeps_its_sections_in_its_text():
 def test_generic_sections_make_one_note(text, title, sections):
     [note] = parse_notes(text, file="pytest-patterns.md", path="/notes/pytest-patterns.md")
     assert (note.title, note.sections) == (title, sections)
+    assert note.tags == (("pytest", "testing") if text.startswith("#pytest") else ())
 
 
 @pytest.mark.parametrize(("name", "titles"), [

@@ -387,16 +387,12 @@ def _names_a_talk(lines: _Lines, heading: int, title: str) -> bool:
 def _one_talk_note(lines: _Lines, title: int, splits: list[int], *, file: str, path: str) -> Note:
     """A file of one talk's notes as one note: titled by its title heading (without one: by its first line, else
     its file name); the headings below the title are its sections, kept in its text."""
-    if title >= 0:
-        heading, name, body, context_lines = lines[title], _strip_heading(lines[title]).strip(), lines[title + 1 :], \
-            lines[:title]
-    else:
-        first = next((i for i in range(splits[0]) if lines[i].text.strip() and not lines[i].tag_line), splits[0])
-        heading, context_lines = lines[first], []
-        if first < splits[0] and len(heading.text.strip()) <= MAX_TITLE and not _todos([heading]):
-            name, body = heading.text.strip(), lines[first + 1 :]
-        else:
-            name, body = Path(file).stem, lines[first:]
+    first = title if title >= 0 else next(
+        (i for i in range(splits[0]) if lines[i].text.strip() and not lines[i].tag_line), splits[0])
+    heading, context_lines = lines[first], lines[:first]  # above a first line: blank lines and tags
+    text = _strip_heading(heading).strip()
+    named = title >= 0 or (first < splits[0] and len(text) <= MAX_TITLE and not _todos([heading]))
+    name, body = (text, lines[first + 1 :]) if named else (Path(file).stem, lines[first:])
     context = _join(_strip_heading(line) for line in context_lines if not line.tag_line and not line.underline)
     sections = tuple(_strip_heading(lines[i]).strip() for i, level in enumerate(lines.levels)
                      if level and level != _PLAIN_TALK and i > title and i >= splits[0])
