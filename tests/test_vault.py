@@ -289,7 +289,7 @@ def test_crlf_and_bom_files_read_the_same(tmp_path, encode):
         line_start=1, line_end=11, text="# Polars\n\n- [ ] try `scan_parquet` #dataframes\n- see [[Arrow]]",
         context="Ritchie Vink — PyCon DE 2024", todos=(Todo("try `scan_parquet` #dataframes", False, 10),),
         tags=("polars", "dataframes"), urls=(), speakers=("Ritchie Vink",), event="PyCon DE 2024",
-        date="2024-04-23", links=("Arrow",),
+        date="2024-04-23", links=("Arrow",), sections=("Polars",),
     )
 
 

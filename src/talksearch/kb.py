@@ -338,11 +338,12 @@ class KnowledgeBase:
     @staticmethod
     def to_frame(hits: list[Hit]) -> pd.DataFrame:
         """One row per hit, the columns of `--json` (all of them, with no hits too): a talk's `file` is None, its
-        `line` <NA> (an integer column that can be missing) and its `todos` empty; `explain` when a hit has one."""
+        `line` <NA> (an integer column that can be missing) and its `todos` empty; a `section` only for a note's
+        hit in a section; `explain` when a hit has one."""
         import pandas as pd
 
         columns = [f.name for f in fields(Hit) if f.name != "explain" or any(h.explain is not None for h in hits)]
-        rows = [{"file": None, "line": None, "todos": (), **hit.to_dict()} for hit in hits]
+        rows = [{"file": None, "line": None, "todos": (), "section": None, **hit.to_dict()} for hit in hits]
         return pd.DataFrame(rows, columns=columns).astype({"line": "Int64", "score": "float64"})
 
     @_guarded

@@ -124,7 +124,8 @@ class Todo:
 
 @dataclass(frozen=True)
 class Note:
-    """One note: the part of a notes file under one talk heading, or a whole file with front matter."""
+    """One note: the part of a notes file under one talk heading, a whole file of one talk's notes, or a whole file
+    with front matter."""
 
     id: str  # "note:<file relative to the indexed path>#<heading-slug>"
     title: str  # the heading as written, or the front matter's title
@@ -141,6 +142,7 @@ class Note:
     event: str | None = None  # front matter `event`, as written
     date: str | None = None  # front matter `date`, ISO "YYYY-MM-DD"
     links: tuple[str, ...] = ()  # [[wiki link]] targets as written: "[[A#Part|alias]]" -> "A"
+    sections: tuple[str, ...] = ()  # its section headings, in order, as its text holds them (one talk's file, vault)
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ class Hit:
     file: str | None = None  # notes only
     line: int | None = None  # notes only
     todos: tuple[Todo, ...] = ()  # notes only
+    section: str | None = None  # notes only: the heading of the section the snippet is from
     explain: dict | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
@@ -198,6 +201,8 @@ class Hit:
         if self.kind is Kind.TALK:
             for key in ("file", "line", "todos"):
                 data.pop(key)
+        if self.section is None:
+            data.pop("section")
         if self.explain is None:
             data.pop("explain")
         return data

@@ -213,8 +213,9 @@ def hits(out: Console, results: list[Hit], query: str = "", *, start: int = 1) -
         if hit.file:
             where.append(f"{hit.file}:{hit.line}")
         indented(out, Text(" · ".join(clean(w) for w in where if w), style="cyan"))
-        if hit.snippet:
-            indented(out, highlight(hit.snippet, query))
+        if hit.snippet:  # a note's section first: "Questions › …"
+            section = Text(f"{clean(hit.section)} › ", style="bold cyan") if hit.section else Text()
+            indented(out, section + highlight(hit.snippet, query))
         if len(hit.recordings) > 1:
             others = ", ".join(f"{clean(r.event)} ({r.date or '?'})" for r in hit.recordings if r.id != hit.id)
             indented(out, Text(f"also given at: {others}", style="dim"))

@@ -6,12 +6,24 @@ name), `speaker` or `speakers`, `event`, `date` and `tags` are its metadata (`re
 reads them). Its headings are sections. Front matter that does not parse to a mapping is a
 warning: it is left out and the body after it is read as below.
 
+A file of one talk's notes is one note (`_one_talk`), decided from what its sections say, not from heading
+levels alone. Its sections are the headings that would split it below (below its title heading, if it has one).
+It is one talk's notes when it has no "Talk N" heading, no section heading comes twice ("## Q&A" under each of two
+talks), none of its sections names a talk of its own (a speaker in the heading, "Title — Jane Doe"; a "Speaker: ..."
+or "by Jane Doe" line, or a video or talk page URL, under the heading before the next one: `readers.sections`), and
+either every section heading is a generic part of talk notes (Outline, Notes, Questions, Q&A, Takeaways, Summary,
+References, Links, Resources, Slides, Key points, TODO, ...), or it has a title heading that is not an event's
+("PyCon US 2024", "DjangoCon", "Day 2") with a speaker line or a video or talk URL under it. The note is titled by
+the title heading (without one, which takes two sections or more: by the first line above the sections, else by
+the file name); its text is everything below the title, headings included, and its `sections` are the headings
+below the title, in order.
+
 Any other file is split at headings:
 
 - markdown headings (`#` to `######`, and setext: a one-line paragraph underlined with `===` or `---`),
   when the file has any: the first heading, if it is at the top level used and the other headings at that
   level have no deeper headings under them, is the file's title (context); each note-level heading starts
-  a note, a deeper one is a section of the note above it. The note level is the level of the file's
+  a note, a deeper one is a section of the note above it (in its `sections`). The note level is the level of the file's
   markdown talk headings (`## Talk 3: ...`) if it has some, else the top level used (below the title).
   A heading above that level, or one above every note (`## A` before a later `# Summary`), starts a note
   too, so no heading turns earlier sections into context;
@@ -38,8 +50,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from talksearch.errors import InputError
-from talksearch.normalize import slugify
+from talksearch.normalize import fold, slugify
 from talksearch.readers.files import find_urls, unique
+from talksearch.readers.sections import event_title, generic_section, heading_speaker, speaker_line, talk_url
 from talksearch.readers.vault import FRONT_MATTER_OPEN, FrontMatter, front_matter_end, link_targets, parse_front_matter
 from talksearch.records import Note, Todo
 
@@ -109,6 +122,8 @@ def _split_notes(lines: _Lines, *, file: str, path: str) -> list[Note]:
     splits, markdown = _split_points(lines)  # not markdown: a "Talk N" file, where an underline is text
     if not splits:
         return [_whole_file_note(lines, file=file, path=path)]
+    if markdown and (title := _one_talk(lines, splits)) is not None:
+        return [_one_talk_note(lines, title, splits, file=file, path=path)]
     context_lines = lines[: splits[0]]
     context = _join(_strip_heading(line) for line in context_lines
                     if not line.tag_line and not (markdown and line.underline))
@@ -124,9 +139,11 @@ def _split_notes(lines: _Lines, *, file: str, path: str) -> list[Note]:
         body = lines[start + 1 : end]
         if markdown:
             body = [line for line in body if not line.underline]
+        sections = tuple(_strip_heading(lines[i]).strip() for i in range(start + 1, end)
+                         if markdown and lines.levels[i] and lines.levels[i] != _PLAIN_TALK)
         note_id = f"note:{file}#{_unique_slug(slugify(title), slugs)}"
         notes.append(_note(note_id, title, heading, body, file=file, path=path, context=context, tags=file_tags,
-                           links=file_links, todos=preamble_todos if k == 0 else ()))
+                           links=file_links, todos=preamble_todos if k == 0 else (), sections=sections))
     return notes
 
 
@@ -223,7 +240,8 @@ def _split_points(lines: _Lines) -> tuple[list[int], bool]:
 
 
 def _note(note_id: str, title: str, heading: _Line, body: Sequence[_Line], *, file: str, path: str, context: str,
-          tags: tuple[str, ...], links: tuple[str, ...], todos: tuple[Todo, ...] = ()) -> Note:
+          tags: tuple[str, ...], links: tuple[str, ...], todos: tuple[Todo, ...] = (),
+          sections: tuple[str, ...] = ()) -> Note:
     text_lines = [line for line in body if not line.tag_line]
     content = [line for line in text_lines if line.text.strip()]
     text = _join(line.text for line in text_lines)
@@ -240,6 +258,7 @@ def _note(note_id: str, title: str, heading: _Line, body: Sequence[_Line], *, fi
         tags=unique([*tags, *_tags(body), *_inline_tags([heading, *body])]),
         urls=find_urls(text),
         links=unique([*links, *_links([heading, *body])]),
+        sections=sections,
     )
 
 
@@ -323,10 +342,70 @@ def _unique_slug(slug: str, used: dict[str, int]) -> str:
     return unique_slug
 
 
+# --- One talk's notes ----------------------------------------------------------------------
+
+def _one_talk(lines: _Lines, splits: list[int]) -> int | None:
+    """When the file is one talk's notes (see the module's doc): the index of its title heading, or -1 when it has
+    none; else None."""
+    levels = lines.levels
+    headings = [i for i, level in enumerate(levels) if level and level != _PLAIN_TALK]
+    if any(levels[i] & _TALK for i in headings):
+        return None
+    title = headings[0] if headings[0] < splits[0] else -1
+    if title < 0 and len(splits) == 1:
+        return None  # one note already, titled by its heading
+    generic, seen = True, set()
+    for start in splits:
+        heading = _strip_heading(lines[start]).strip()
+        if (folded := fold(heading)) in seen:
+            return None  # "## Q&A" twice: the questions of two talks
+        seen.add(folded)
+        if generic_section(heading):
+            continue
+        generic = False
+        if _names_a_talk(lines, start, heading):
+            return None  # a section about a talk of its own: a file of several talks
+    if generic:
+        return title
+    if title < 0 or event_title(_strip_heading(lines[title])):
+        return None
+    return title if _names_a_talk(lines, title, "") else None
+
+
+def _names_a_talk(lines: _Lines, heading: int, title: str) -> bool:
+    """Whether a heading names a speaker ("Title — Jane Doe"), or the lines under it up to the next heading
+    hold a speaker line or a video or talk page URL."""
+    if heading_speaker(title):
+        return True
+    end = next((i for i in range(heading + 1, len(lines)) if lines.levels[i]), len(lines))
+    own = [line.text for line in lines[heading + 1 : end] if not line.in_code]
+    if any(speaker_line(text) for text in own):
+        return True
+    return any(talk_url(url) for url in find_urls("\n".join(own)))
+
+
+def _one_talk_note(lines: _Lines, title: int, splits: list[int], *, file: str, path: str) -> Note:
+    """A file of one talk's notes as one note: titled by its title heading (without one: by its first line, else
+    its file name); the headings below the title are its sections, kept in its text."""
+    first = title if title >= 0 else next(
+        (i for i in range(splits[0]) if lines[i].text.strip() and not lines[i].tag_line), splits[0])
+    heading, context_lines = lines[first], lines[:first]  # above a first line: blank lines and tags
+    text = _strip_heading(heading).strip()
+    named = title >= 0 or (first < splits[0] and len(text) <= MAX_TITLE and not _todos([heading]))
+    name, body = (text, lines[first + 1 :]) if named else (Path(file).stem, lines[first:])
+    context = _join(_strip_heading(line) for line in context_lines if not line.tag_line and not line.underline)
+    sections = tuple(_strip_heading(lines[i]).strip() for i, level in enumerate(lines.levels)
+                     if level and level != _PLAIN_TALK and i > title and i >= splits[0])
+    return _note(f"note:{file}#{slugify(name)}", name, heading, [line for line in body if not line.underline],
+                 file=file, path=path, context=context,
+                 tags=unique([*_tags(context_lines), *_inline_tags(context_lines)]), links=_links(context_lines),
+                 todos=_todos(context_lines), sections=sections)
+
+
 # --- Front matter --------------------------------------------------------------------------
 
 
-def _front_matter_note(front: FrontMatter, lines: list[_Line], *, close_line: int, file: str, path: str) -> Note:
+def _front_matter_note(front: FrontMatter, lines: _Lines, *, close_line: int, file: str, path: str) -> Note:
     """A whole file with front matter as one note: the body's headings are sections."""
     if front.empty and not any(line.text.strip() for line in lines):
         raise InputError(path, "empty file")
@@ -350,6 +429,8 @@ def _front_matter_note(front: FrontMatter, lines: list[_Line], *, close_line: in
         event=front.event,
         date=front.date,
         links=unique([*front.links, *_links(lines)]),
+        sections=tuple(heading for i, level in enumerate(lines.levels) if level and level != _PLAIN_TALK
+                       and (heading := _strip_heading(lines[i]).strip()) != title and not lines[i].in_code),
     )
 
 

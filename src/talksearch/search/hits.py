@@ -70,7 +70,8 @@ def hits(searcher: Collection, positions: list[int], ranked: Ranked, text: str, 
     out = []
     for pos in positions:
         f = searcher.fields(pos)
-        passage = _passage(searcher, pos, vector)
+        row = _passage_row(searcher, pos, vector)
+        passage = searcher.passage_text(row) if row is not None else ""
         explanation = {**ranked.explain(pos), "passage": passage} if explain else None
         found = float(score.get(pos, 1.0))
         if f["kind"] == "talk":
@@ -80,19 +81,53 @@ def hits(searcher: Collection, positions: list[int], ranked: Ranked, text: str, 
                            explain=explanation))
         else:
             todos = tuple(Todo(**todo) for todo in f["todos"] or ())
+            section = _section(searcher, pos, row, text, f.get("sections") or ()) if row is not None else None
             out.append(Hit(f["id"], Kind.NOTE, f["title"], tuple(f["speakers"] or ()),
                            f["event_title"] or first_line(f["context"]),
                            f["date"], (f["urls"] or [None])[0], found, snippet(passage, text), (f["path"],),
-                           file=f["file"], line=f["line_start"], todos=todos, explain=explanation))
+                           file=f["file"], line=f["line_start"], todos=todos, section=section, explain=explanation))
     return out
 
 
-def _passage(searcher: Collection, pos: int, vector: np.ndarray | None) -> str:
-    """The document's passage closest to `vector`; without a vector, its first passage with text."""
+def _passage_row(searcher: Collection, pos: int, vector: np.ndarray | None) -> int | None:
+    """The row of the document's passage closest to `vector`; without a vector, of its first passage with text."""
     if vector is not None:
-        return searcher.passage_text(searcher.best_passage(pos, vector))
+        return searcher.best_passage(pos, vector)
     rows = searcher.passage_rows(pos)  # in ordinal order: text passages, or the one without text
-    return searcher.passage_text(int(rows[0])) if len(rows) else ""
+    return int(rows[0]) if len(rows) else None
+
+
+def _section(searcher: Collection, pos: int, row: int, query: str, sections: list[str]) -> str | None:
+    """The note's section that passage `row` matched `query` in: of the parts of the passage between its section
+    headings (`sections`), the one holding the most distinct query words (the first, if none holds any). A part
+    before the passage's first heading is in the section of the last heading met in the passages before it. A
+    heading is met as a line ("## Questions", a setext title "Questions"), or as `#`s and the heading ending a line
+    (spaCy may join a heading to the sentence before it)."""
+    if not sections:
+        return None
+    names = set(sections)
+    words = {fold_word(w) for w in _WORD.findall(query) if len(w) > 1}
+    current: str | None = None
+    for r in searcher.passage_rows(pos).tolist():
+        parts: list[tuple[str | None, list[str]]] = [(current, [])]  # (section, its lines in this passage)
+        for line in searcher.passage_text(r).split("\n"):
+            tail = _ATX_TAIL.search(line)
+            title = line.strip() if line.strip() in names else tail.group(1) if tail else None
+            if title in names:
+                parts[-1][1].append(line[: tail.start()] if tail and title != line.strip() else "")
+                parts.append((title, [title]))
+            else:
+                parts[-1][1].append(line)
+        if r == row:
+            def matched(part: tuple[str | None, list[str]]) -> int:
+                return len(words & {fold_word(w) for w in _WORD.findall(" ".join(part[1]))})
+
+            return max(parts, key=matched)[0]  # the first of equals
+        current = parts[-1][0]
+    return current
+
+
+_ATX_TAIL = re.compile(r"(?:^|[ \t])#{1,6}[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*$")  # "## Questions ##" -> "Questions"
 
 
 def first_line(context: str | None) -> str | None:

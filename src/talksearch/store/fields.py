@@ -33,7 +33,7 @@ _HIT_FIELDS = """
     from talks t join documents d on d.id = t.id
 """
 _NOTE_FIELDS = """
-    select d.pos, n.id, 'note' as kind, n.title, n.file, n.path, n.line_start, n.context, n.urls, t.speakers,
+    select d.pos, n.id, 'note' as kind, n.title, n.file, n.path, n.line_start, n.context, n.urls, n.sections, t.speakers,
         t.event_title, t.date, n.id as "group",
         (select list({'text': o.text, 'done': o.done, 'line': o.line} order by o.line) from todos o
          where o.note_id = n.id) as todos

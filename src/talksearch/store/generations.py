@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-INDEX_FORMAT = 6  # bump when the layout or schema changes
+INDEX_FORMAT = 7  # bump when the layout or schema changes (7: notes.sections)
 FACETS_FORMAT = 4  # the first format whose `extracted` table can be reused
 ENV_INDEX = "TALKSEARCH_INDEX"
 DEFAULT_INDEX = "indexes"

@@ -44,7 +44,8 @@ create table talk_sources (talk_id varchar, record_id varchar, source varchar, f
 create table speakers (talk_id varchar, name varchar, folded varchar);
 create table notes (id varchar primary key, title varchar, file varchar, path varchar, source varchar,
     line_start integer, line_end integer, context varchar, text varchar, tags varchar[],
-    urls varchar[], speakers varchar[], event varchar, date varchar, links varchar[], talk_id varchar,
+    urls varchar[], speakers varchar[], event varchar, date varchar, links varchar[], sections varchar[],
+    talk_id varchar,
     context_folded varchar, speakers_folded varchar, doc_hash varchar, record_hash varchar);
 create table todos (note_id varchar, line integer, text varchar, done boolean);
 create table documents (pos integer primary key, id varchar, kind varchar, folded varchar);
@@ -119,7 +120,7 @@ def write_metadata(writer: Writer, *, talks: list[Talk], notes: list[Note], link
         "id": n.id, "title": n.title, "file": n.file, "path": n.path, "source": _source_of(n.path, sources),
         "line_start": n.line_start, "line_end": n.line_end, "context": n.context, "text": n.text,
         "tags": list(n.tags), "urls": list(n.urls), "speakers": list(n.speakers), "event": n.event, "date": n.date,
-        "links": list(n.links), "talk_id": links.get(n.id), "doc_hash": doc_hash[n.id],
+        "links": list(n.links), "sections": list(n.sections), "talk_id": links.get(n.id), "doc_hash": doc_hash[n.id],
         "context_folded": fold(f"{n.context} {n.event or ''}"), "speakers_folded": " | ".join(fold(s) for s in n.speakers),
         "record_hash": hashes[n.id],
     } for n in notes))
