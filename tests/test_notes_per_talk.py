@@ -169,6 +169,18 @@ def test_show_on_the_talk_lists_its_note(notes_index):
     assert "[ ] read the eventsourcing library's docs on upcasting (line 20)" in result.stdout
 
 
+def test_a_note_titled_like_its_talk_leaves_the_title_naming_the_talk(notes_index):
+    # deadcode.md's title is the talk's: `show` and `related` by that title mean the talk, not "matches 2"
+    title = "Deadcode - a tool to find and fix unused (dead) Python code"
+    shown = invoke("show", title, "--index-dir", notes_index)
+    assert shown.exit_code == 0, shown.output
+    assert "id           europython-2024/deadcode-a-tool-to-find-and-fix-unused-dead-python-code\n" in shown.stdout
+    assert "note:deadcode.md#" in shown.stdout.split("\nnotes\n", 1)[1]
+    related = invoke("related", title, "-k", "3", "--json", "--index-dir", notes_index)
+    assert related.exit_code == 0, related.output
+    assert "europython-2024/deadcode-a-tool-to-find-and-fix-unused-dead-python-code" not in related.stdout
+
+
 def test_show_on_the_note_prints_its_sections(notes_index):
     result = invoke("show", "note:event-sourcing.md", "--index-dir", notes_index)
     assert result.exit_code == 0, result.output
