@@ -14,8 +14,11 @@ Method (as in `shared/eval/README.md`, "Method"):
   Most queries have far more than 10 relevant talks, so plain recall@10 is small (at most 0.35 on the set);
   the summary shows capped recall R_cap@10 = ranx hits@10 / min(10, relevant), which is what the set's
   reference table reports as Recall@10. Plain recall@10 is in the --json output.
-- judged@10: the share of the top 10 groups (as scored) that the set has judged for the query at all, any grade,
-  0 included (a place the ranking leaves empty counts as unjudged): how much of what the scores rest on was judged.
+- judged@10: the share of the top 10 groups (as scored) that qrels.tsv lists for the query, any grade it lists (a
+  place the ranking leaves empty counts as unjudged): how much of what the scores rest on was judged. The set's
+  qrels.tsv lists relevant talks only (grades 1 and 2; the pooled talks judged irrelevant are not published), so
+  this is a lower bound of the judged share, and equals R_cap@10 where a query has 10 or more relevant talks: a
+  drop still says the ranking moved onto talks the set never graded relevant, which a re-judging may find.
 - Related talks: for each query with at least 3 talks of grade 2, each of those talks is a seed; its relevant
   neighbours are the query's other judged talks with their grades, the seed's own group left out. The top 10
   of `kb.related(seed)` (mapped to groups the same way) is scored with nDCG@10 and judged@10 (the query's judged
