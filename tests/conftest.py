@@ -1,4 +1,5 @@
-"""Shared fixtures: the real model once per session, the demo index once per session, a real pyvideo subset."""
+"""Shared fixtures: the real model once per session, the stand-in encoder, the demo index once per session (and a
+copy of it built through the CLI for tests that change it), a real pyvideo subset."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from talksearch import build, kb
 from talksearch.embed import SentenceTransformerEmbedder
+
+from .standin import StandInEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
@@ -32,6 +35,13 @@ def embedder() -> SentenceTransformerEmbedder:
     model = SentenceTransformerEmbedder()
     model.embed(["warm up"])
     return model
+
+
+@pytest.fixture(scope="session")
+def standin() -> StandInEmbedder:
+    """The deterministic stand-in encoder (tests/standin.py), for storage mechanics only: an index built with it is
+    queried with it too (`kb.open(root, embedder=standin)`), never by the CLI, whose queries use the real weights."""
+    return StandInEmbedder()
 
 
 def build_index(root: Path, paths: list[Path], embedder, **options) -> build.Summary:
