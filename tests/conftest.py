@@ -55,6 +55,20 @@ def demo_index(tmp_path_factory, embedder) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def standin_demo_index(tmp_path_factory, standin) -> Path:
+    """data/ indexed once with the stand-in encoder; tests that change an index work on a copy (`copy_index`)."""
+    root = tmp_path_factory.mktemp("standin-demo") / "index"
+    build_index(root, [DATA], standin)
+    return root
+
+
+def copy_index(index: Path, root: Path) -> Path:
+    """A copy of `index` at `root`, to change or damage: its sources are the same files."""
+    shutil.copytree(index, root)
+    return root
+
+
 @pytest.fixture
 def demo(demo_index, embedder):
     with kb.open(demo_index, embedder=embedder) as base:
