@@ -15,7 +15,7 @@ from talksearch.embed import WEIGHTS_FILE, WEIGHTS_SHA256, SentenceTransformerEm
 from talksearch.errors import ModelError
 from talksearch.minilm import NumpyEmbedder
 
-from .conftest import DATA, build_index
+from .conftest import DATA, build_index, copy_index
 from .test_cli import invoke
 
 EVENT = "europython-2023"  # 141 real talks, 148 (title, abstract) pairs with the demo data: 2 training steps
@@ -164,9 +164,8 @@ def test_rebuild_returns_to_the_published_weights(adapted, tmp_path, embedder):
         assert base.searcher.embedder.check.sha256 == WEIGHTS_SHA256
 
 
-def test_too_few_talks_to_train_on_is_a_usage_error_and_the_index_is_unchanged(tmp_path, embedder):
-    root = tmp_path / "demo"
-    build_index(root, [DATA], embedder)
+def test_too_few_talks_to_train_on_is_a_usage_error_and_the_index_is_unchanged(tmp_path, standin_demo_index):
+    root = copy_index(standin_demo_index, tmp_path / "demo")  # refused before any training: its vectors are not read
     live = (root / store.CURRENT).read_text()
     result = invoke("adapt", "--index-dir", root)
     assert result.exit_code == 2
