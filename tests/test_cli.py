@@ -117,8 +117,9 @@ def test_nothing_readable_exits_1_and_keeps_the_index(indexed, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     result = invoke("index", bad)
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error: nothing could be read from")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"error: nothing could be read from {bad} (1 files skipped; {bad}: invalid JSON: Expecting "
+                             "property name enclosed in double quotes (line 1 column 2)); the index is unchanged\n")
     # the failed run added nothing: the live index is the same generation, still answering
     bad.unlink()
     assert (indexed / store.CURRENT).read_text() == before
