@@ -1,5 +1,5 @@
-"""Shared fixtures: the real model once per session, the stand-in encoder, the demo index once per session (and a
-copy of it built through the CLI for tests that change it), a real pyvideo subset."""
+"""Shared fixtures: the real model once per session, the stand-in encoder, the demo index once per session (tests that
+change an index copy it), the demo data indexed with the stand-in, a real pyvideo subset."""
 
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ def embedder() -> SentenceTransformerEmbedder:
 
 @pytest.fixture(scope="session")
 def standin() -> StandInEmbedder:
-    """The deterministic stand-in encoder (tests/standin.py), for storage mechanics only: an index built with it is
-    queried with it too (`kb.open(root, embedder=standin)`), never by the CLI, whose queries use the real weights."""
+    """The deterministic stand-in encoder (tests/standin.py), for storage mechanics only. An index built with it is
+    queried with it too (`kb.open(root, embedder=standin)`), never through the CLI, which embeds a query with the
+    real weights; CLI commands that embed nothing (sql, show, sources, a refused or removing `index`) are fine."""
     return StandInEmbedder()
 
 

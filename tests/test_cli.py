@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from talksearch import store
 from talksearch.cli import app
 
-from .conftest import DATA
+from .conftest import DATA, copy_index
 
 runner = CliRunner()
 HIT_KEYS = {"id", "kind", "title", "speakers", "event", "date", "url", "score", "snippet", "sources", "recordings"}
@@ -30,9 +30,7 @@ def invoke(*args: str):
 def indexed(demo_index):
     """A fresh demo index at the default location: a copy of the session's demo index (built by `build.run` with the
     real encoder, as `talksearch index data/` builds it), which the test may change or damage."""
-    root = store.resolve_root()
-    shutil.copytree(demo_index, root)
-    return root
+    return copy_index(demo_index, store.resolve_root())
 
 
 def summary_of(result) -> str:
