@@ -1,4 +1,5 @@
-"""Shared fixtures: the real model once per session, the demo index once per session, a real pyvideo subset."""
+"""Shared fixtures: the real model once per session, the stand-in encoder, the demo index once per session (tests that
+change an index copy it), the demo data indexed with the stand-in, a real pyvideo subset."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from talksearch import build, kb
 from talksearch.embed import SentenceTransformerEmbedder
+
+from .standin import StandInEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
@@ -34,6 +37,14 @@ def embedder() -> SentenceTransformerEmbedder:
     return model
 
 
+@pytest.fixture(scope="session")
+def standin() -> StandInEmbedder:
+    """The deterministic stand-in encoder (tests/standin.py), for storage mechanics only. An index built with it is
+    queried with it too (`kb.open(root, embedder=standin)`), never through the CLI, which embeds a query with the
+    real weights; CLI commands that embed nothing (sql, show, sources, a refused or removing `index`) are fine."""
+    return StandInEmbedder()
+
+
 def build_index(root: Path, paths: list[Path], embedder, **options) -> build.Summary:
     return build.run(root, paths, embedder_factory=lambda weights: embedder, **options)
 
@@ -42,6 +53,20 @@ def build_index(root: Path, paths: list[Path], embedder, **options) -> build.Sum
 def demo_index(tmp_path_factory, embedder) -> Path:
     root = tmp_path_factory.mktemp("demo") / "index"
     build_index(root, [DATA], embedder)
+    return root
+
+
+@pytest.fixture(scope="session")
+def standin_demo_index(tmp_path_factory, standin) -> Path:
+    """data/ indexed once with the stand-in encoder; tests that change an index work on a copy (`copy_index`)."""
+    root = tmp_path_factory.mktemp("standin-demo") / "index"
+    build_index(root, [DATA], standin)
+    return root
+
+
+def copy_index(index: Path, root: Path) -> Path:
+    """A copy of `index` at `root`, to change or damage: its sources are the same files."""
+    shutil.copytree(index, root)
     return root
 
 

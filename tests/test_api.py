@@ -78,7 +78,7 @@ def test_one_knowledge_base_serves_two_threads(demo_index, embedder):
     assert expected[0] and results == [expected] * 60
 
 
-def test_a_knowledge_base_open_across_two_refreshes_says_to_open_it_again(tmp_path, embedder):
+def test_a_knowledge_base_open_across_two_refreshes_says_to_open_it_again(tmp_path, standin):
     import shutil
 
     from talksearch.errors import IndexReplacedError
@@ -88,16 +88,16 @@ def test_a_knowledge_base_open_across_two_refreshes_says_to_open_it_again(tmp_pa
     source = tmp_path / "talks"
     shutil.copytree(DATA, source)
     root = tmp_path / "index"
-    build_index(root, [source], embedder)
-    base = talksearch.open(root, embedder=embedder)
+    build_index(root, [source], standin)
+    base = talksearch.open(root, embedder=standin)
     for n in range(2):  # a refresh keeps the generation before it, not the one before that
         (source / f"new-{n}.md").write_text(f"# Meetup {n}\n\n- a talk about sqlite {n}\n")
-        build_index(root, [], embedder)
+        build_index(root, [], standin)
     with pytest.raises(IndexReplacedError, match=r"^\S+/gen-\S+: replaced by a later `talksearch index` run; "
                                                  r"open the index again$"):
         base.sql("select count(*) from notes")
     base.close()
-    with talksearch.open(root, embedder=embedder) as again:
+    with talksearch.open(root, embedder=standin) as again:
         assert again.sql("select count(*) as n from notes")["n"].tolist() == [9]
 
 
@@ -115,15 +115,15 @@ def test_arguments_of_the_wrong_type_are_one_usage_error(demo):
     assert demo.topics(ids=note).documents == 1  # one id as a string: that id, not its letters
 
 
-def test_a_notes_event_is_the_first_line_of_a_long_preamble(tmp_path, embedder):
+def test_a_notes_event_is_the_first_line_of_a_long_preamble(tmp_path, standin):
     from .conftest import build_index
 
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "flaskcon.md").write_text("David Lord — FlaskCon 2024\n\nRoom B, after lunch.\n- [ ] upload these notes\n\n"
                                        "## OpenTelemetry for Flask\n\n- the OTLP exporter batches spans\n")
-    build_index(tmp_path / "index", [notes], embedder)
-    with talksearch.open(tmp_path / "index", embedder=embedder) as base:
-        hit = base.query("OTLP exporter", k=1)[0]
+    build_index(tmp_path / "index", [notes], standin)
+    with talksearch.open(tmp_path / "index", embedder=standin) as base:
+        [hit] = base.query("OTLP exporter")  # the one note: the stand-in's vectors choose nothing
         assert hit.event == "David Lord — FlaskCon 2024"
         assert "upload these notes" in base.talk(hit.id).fields["context"]  # `show` keeps the whole preamble

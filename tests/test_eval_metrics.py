@@ -7,10 +7,23 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ranx")
-_spec = importlib.util.spec_from_file_location("talksearch_eval", Path(__file__).parents[1] / "benchmarks" / "eval.py")
-ev = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ev)
+numba_config = pytest.importorskip("numba.core.config")
+# ranx's metrics run as plain Python here (numba's DISABLE_JIT, read as ranx is imported and as its typed dicts are
+# made): on these few judgments compiling them took 20 to 60 s of the run, for the same sums. benchmarks/eval.py run
+# as a script still compiles them.
+_jit, numba_config.DISABLE_JIT = numba_config.DISABLE_JIT, True
+try:
+    pytest.importorskip("ranx")
+    _spec = importlib.util.spec_from_file_location("talksearch_eval", Path(__file__).parents[1] / "benchmarks" / "eval.py")
+    ev = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(ev)
+finally:
+    numba_config.DISABLE_JIT = _jit
+
+
+@pytest.fixture(autouse=True)
+def _without_jit(monkeypatch):
+    monkeypatch.setattr(numba_config, "DISABLE_JIT", True)
 
 DEV = ev.DevSet(queries={"q": ("text", "keyword")}, judged={"q": {"a1": 1, "a2": 2, "b": 1, "c": 2}},
                 groups={"a1": "a1", "a2": "a1"})

@@ -105,14 +105,15 @@ def test_mentions_filters_to_talks_that_name_the_tool(subset):
     assert [h.id for h in hits] != [h.id for h in unfiltered]
 
 
-def test_facets_are_incremental_and_equal_a_full_build(subset_index, pyvideo_subset, embedder, tmp_path):
-    """Index one event, then add the other: the same facets as indexing both at once."""
+def test_facets_are_incremental_and_equal_a_full_build(subset_index, pyvideo_subset, standin, tmp_path):
+    """Index one event, then add the other: the same facets as indexing both at once (facets do not depend on the
+    vectors: the stand-in encoder embeds here, the real one embedded subset_index)."""
     first = tmp_path / "pyvideo"
     shutil.copytree(pyvideo_subset / "europython-2023", first / "europython-2023")
     root = tmp_path / "index"
-    build_index(root, [first, DATA], embedder)
+    build_index(root, [first, DATA], standin)
     shutil.copytree(pyvideo_subset / "europython-2024", first / "europython-2024")
-    summary = build_index(root, [], embedder)
+    summary = build_index(root, [], standin)
     assert summary.added["talks"] > 100
 
     def table(path, sql):
@@ -136,47 +137,47 @@ def test_facets_are_incremental_and_equal_a_full_build(subset_index, pyvideo_sub
 def _mentions_and_gazetteer(root) -> tuple[list[tuple], str]:
     from talksearch import kb, store
 
-    with kb.open(root) as base:
+    with kb.open(root) as base:  # no query: no encoder
         rows = [tuple(row) for row in base.con.execute("select * from mentions order by all").fetchall()]
     return rows, store.current(root).manifest["gazetteer"]
 
 
-def test_a_refresh_matches_tools_in_changed_documents_only_and_writes_what_a_full_build_does(tmp_path, embedder,
+def test_a_refresh_matches_tools_in_changed_documents_only_and_writes_what_a_full_build_does(tmp_path, standin,
                                                                                              monkeypatch):
     source = tmp_path / "talks"
     shutil.copytree(DATA, source)
     root = tmp_path / "index"
-    build_index(root, [source], embedder)
+    build_index(root, [source], standin)
     _, before = _mentions_and_gazetteer(root)
     (source / "notes.md").write_text("# Lunch chat\n\n- moved our Celery workers to Django 5\n- [ ] try pytest-xdist\n")
     matched = []
     mentions = facets.mentions
     monkeypatch.setattr(facets, "mentions", lambda *args: matched.append(args[1]) or mentions(*args))
-    summary = build_index(root, [], embedder)
+    summary = build_index(root, [], standin)
     refreshed, after = _mentions_and_gazetteer(root)
     assert summary.added == {"talks": 0, "notes": 1} and after == before  # the same tools: the test's premise
     assert matched == ["Lunch chat\n- moved our Celery workers to Django 5\n- [ ] try pytest-xdist"]
     assert {"celery", "django"} <= {key for doc, _, facet, _, key, *_ in refreshed if facet == "tool" and "notes.md" in doc}
     whole = tmp_path / "whole"
-    build_index(whole, [source], embedder)
+    build_index(whole, [source], standin)
     assert _mentions_and_gazetteer(whole) == (refreshed, after)
 
 
-def test_a_refresh_with_other_tools_matches_every_document_again(tmp_path, embedder, monkeypatch):
+def test_a_refresh_with_other_tools_matches_every_document_again(tmp_path, standin, monkeypatch):
     source = tmp_path / "talks"
     shutil.copytree(DATA, source)
     root = tmp_path / "index"
-    build_index(root, [source], embedder)
+    build_index(root, [source], standin)
     (source / "notes.md").write_text("# Lunch chat\n\n- Hypercorn or Uvicorn?\n")
     known = facets.bundled()  # a new release's gazetteer: a word of the Celery note becomes a tool
     monkeypatch.setattr(facets, "bundled", lambda: [*known, facets.Tool("idempotent", "idempotent", cased=False)])
     matched = []
     mentions = facets.mentions
     monkeypatch.setattr(facets, "mentions", lambda *args: matched.append(args[1]) or mentions(*args))
-    build_index(root, [], embedder)
-    with kb.open(root) as base:
+    build_index(root, [], standin)
+    with kb.open(root, embedder=standin) as base:
         assert len(matched) == base.con.execute("select count(*) from documents").fetchone()[0]
         assert "idempotent" in tools_of(base, HEPPER)
     whole = tmp_path / "whole"
-    build_index(whole, [source], embedder)
+    build_index(whole, [source], standin)
     assert _mentions_and_gazetteer(whole) == _mentions_and_gazetteer(root)

@@ -85,7 +85,7 @@ def test_format_without_paths_and_an_unknown_format_are_usage_errors(tmp_path):
 # 2. over-long titles
 
 
-def test_a_30000_character_pyvideo_title_is_indexed_whole(tmp_path, embedder):
+def test_a_30000_character_pyvideo_title_is_indexed_whole(tmp_path, standin):
     video = json.loads(VIDEO.read_text(encoding="utf-8"))
     words = video["description"].split()
     title = " ".join(words * (30_000 // len(" ".join(words)) + 1))[:30_000]
@@ -94,13 +94,13 @@ def test_a_30000_character_pyvideo_title_is_indexed_whole(tmp_path, embedder):
     copy(VIDEO.parent.parent / "category.json", event)
     (event / "videos").mkdir()
     (event / "videos" / VIDEO.name).write_text(json.dumps(video), encoding="utf-8")
-    summary = build_index(tmp_path / "ix", [tmp_path / "pv"], embedder)
+    summary = build_index(tmp_path / "ix", [tmp_path / "pv"], standin)
     assert (summary.added, summary.skipped) == ({"talks": 1, "notes": 0}, ())
     assert sql(tmp_path / "ix", "select length(title) as n from talks") == [{"n": 30_000}]
     assert summary.passages >= 2
 
 
-def test_a_note_with_a_2_mb_heading_line_is_indexed_whole(tmp_path, embedder):
+def test_a_note_with_a_2_mb_heading_line_is_indexed_whole(tmp_path, standin):
     lines = NOTES.read_text(encoding="utf-8").split("\n")
     first = next(i for i, line in enumerate(lines) if line.startswith("Talk 1: "))
     words = " ".join(lines[first + 1:]).split()
@@ -109,7 +109,7 @@ def test_a_note_with_a_2_mb_heading_line_is_indexed_whole(tmp_path, embedder):
     notes = tmp_path / "notes" / "talks.md"
     notes.parent.mkdir()
     notes.write_text("\n".join(lines), encoding="utf-8")
-    summary = build_index(tmp_path / "ix", [notes.parent], embedder)
+    summary = build_index(tmp_path / "ix", [notes.parent], standin)
     assert (summary.added, summary.skipped) == ({"talks": 0, "notes": 7}, ())
     lengths = sql(tmp_path / "ix", "select max(length(title)) as n from notes")
     assert lengths == [{"n": 2_000_000}]
@@ -119,13 +119,13 @@ def test_a_note_with_a_2_mb_heading_line_is_indexed_whole(tmp_path, embedder):
 
 
 @pytest.fixture
-def two_sources(tmp_path, embedder) -> tuple[Path, Path, Path]:
-    """(index, listing folder, notes folder): both sources indexed."""
+def two_sources(tmp_path, standin) -> tuple[Path, Path, Path]:
+    """(index, listing folder, notes folder): both sources indexed (with the stand-in encoder: nothing here queries)."""
     listing, notes = tmp_path / "catalog", tmp_path / "notes"
     copy(LISTING, listing)
     copy(NOTES, notes)
     root = tmp_path / "ix"
-    build_index(root, [listing, notes], embedder)
+    build_index(root, [listing, notes], standin)
     return root, listing, notes
 
 
@@ -224,10 +224,10 @@ def test_a_file_as_index_dir_is_not_a_directory(tmp_path, args, below):
 # 7. removing the last source
 
 
-def test_removing_the_last_source_leaves_an_empty_index(tmp_path, embedder):
+def test_removing_the_last_source_leaves_an_empty_index(tmp_path, standin):
     root = tmp_path / "ix"
     notes = copy(NOTES, tmp_path / "notes")
-    build_index(root, [notes], embedder)
+    build_index(root, [notes], standin)  # the stand-in's vectors are all removed; the CLI adds the source back
     result = invoke("index", "--remove", notes, "--index-dir", root)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("indexed 0 source(s), 0 files (0 new or changed, 0 unchanged, 0 skipped): "
@@ -243,9 +243,9 @@ def test_removing_the_last_source_leaves_an_empty_index(tmp_path, embedder):
 # 8. --precision
 
 
-def test_a_bad_precision_is_refused_even_when_nothing_needs_embedding(tmp_path, embedder):
+def test_a_bad_precision_is_refused_even_when_nothing_needs_embedding(tmp_path, standin):
     root = tmp_path / "ix"
-    build_index(root, [copy(NOTES, tmp_path / "notes")], embedder)
+    build_index(root, [copy(NOTES, tmp_path / "notes")], standin)
     before = (root / store.CURRENT).read_text()
     code, out, err = console("index", "--precision", "fp64", "--index-dir", root)
     assert (code, out, err) == (2, "", "error: Invalid value for '--precision': 'fp64' is not one of 'auto', 'fp32', "

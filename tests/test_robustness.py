@@ -19,16 +19,19 @@ import talksearch
 from talksearch import kb, store
 from talksearch.cli import app
 
-from .conftest import DATA, build_index
+from .conftest import DATA, build_index, copy_index
 
 runner = CliRunner()
 
 
+# Storage mechanics: indexes here are built and queried with the stand-in encoder, except where a `talksearch index`
+# process builds one (it loads the real encoder); only the ids a query returns before and after are compared.
+
+
 @pytest.fixture
-def live(tmp_path, embedder):
-    root = tmp_path / "index"
-    build_index(root, [DATA], embedder)
-    return root
+def live(tmp_path, standin_demo_index):
+    """data/ indexed (with the stand-in encoder), for this test to change."""
+    return copy_index(standin_demo_index, tmp_path / "index")
 
 
 def answers(root, embedder) -> list[str]:
@@ -44,12 +47,12 @@ def test_a_second_index_run_is_turned_away(live):
                              "wait for it to finish\n")
 
 
-def test_leftovers_of_a_killed_run_are_cleaned_up(live, embedder):
+def test_leftovers_of_a_killed_run_are_cleaned_up(live, standin):
     stale = live / ".tmp-20000101T000000-1-000000"
     (stale / "lexical").mkdir(parents=True)
     old_generation = (live / store.CURRENT).read_text().strip()
-    build_index(live, [], embedder, rebuild=True)  # a run that writes a generation
-    build_index(live, [], embedder, rebuild=True)  # and again: the first generation is now two runs old
+    build_index(live, [], standin, rebuild=True)  # a run that writes a generation
+    build_index(live, [], standin, rebuild=True)  # and again: the first generation is now two runs old
     assert not stale.exists()
     assert not (live / old_generation).exists()
     assert len(list(live.glob("gen-*"))) == 2  # the live one and the previous one
@@ -70,8 +73,8 @@ def wait_for(pattern: str, root: Path, proc: subprocess.Popen, timeout: float = 
 @pytest.mark.parametrize(("sig", "stage"), [(signal.SIGKILL, f".tmp-*/{store.SCRATCH}"),
                                             (signal.SIGKILL, f".tmp-*/{store.VECTORS}"),
                                             (signal.SIGINT, f".tmp-*/{store.SCRATCH}")])
-def test_killing_index_leaves_the_previous_index_answering(live, embedder, sig, stage):
-    before = answers(live, embedder)
+def test_killing_index_leaves_the_previous_index_answering(live, standin, sig, stage):
+    before = answers(live, standin)
     pointer = (live / store.CURRENT).read_text()
     proc = subprocess.Popen([sys.executable, "-m", "talksearch", "index", "--rebuild", str(DATA), "--index-dir",
                              str(live)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -83,60 +86,60 @@ def test_killing_index_leaves_the_previous_index_answering(live, embedder, sig, 
     else:
         assert proc.returncode == -sig
     assert (live / store.CURRENT).read_text() == pointer
-    assert answers(live, embedder) == before
-    build_index(live, [], embedder)  # the next run completes and cleans up
-    assert answers(live, embedder) == before
+    assert answers(live, standin) == before
+    build_index(live, [], standin)  # the next run completes and cleans up
+    assert answers(live, standin) == before
     assert not list(live.glob(".tmp-*"))
 
 
-def test_queries_during_an_index_run_use_the_previous_index(live, embedder):
-    with kb.open(live, embedder=embedder) as base:
+def test_queries_during_an_index_run_use_the_previous_index(live, standin):
+    with kb.open(live, embedder=standin) as base:
         first = [h.id for h in base.query("uuid v7", k=3)]
-        build_index(live, [DATA], embedder, rebuild=True)  # swaps a new generation in underneath
+        build_index(live, [DATA], standin, rebuild=True)  # swaps a new generation in underneath
         assert [h.id for h in base.query("uuid v7", k=3)] == first
 
 
-def test_a_refresh_with_nothing_changed_keeps_the_generation_and_one_that_finds_a_change_writes_one(tmp_path, embedder):
+def test_a_refresh_with_nothing_changed_keeps_the_generation_and_one_that_finds_a_change_writes_one(tmp_path, standin):
     source = tmp_path / "talks"
     shutil.copytree(DATA, source)
     root = tmp_path / "index"
-    build_index(root, [source], embedder)
+    build_index(root, [source], standin)
     live = (root / store.CURRENT).read_text()
     stale = root / ".tmp-20000101T000000-1-000000"
     stale.mkdir()
-    summary = build_index(root, [], embedder)
+    summary = build_index(root, [], standin)
     assert (summary.embedded, summary.unchanged, summary.changed) == (0, 2, 0)
     assert (root / store.CURRENT).read_text() == live and not stale.exists()
     (source / "broken.txt").write_bytes(b"\x00\x01\x02")  # a new unreadable file is news: it is listed as skipped
-    summary = build_index(root, [], embedder)
+    summary = build_index(root, [], standin)
     assert summary.embedded == 0 and [s.path for s in summary.skipped] == [str(source / "broken.txt")]
     assert (root / store.CURRENT).read_text() != live
-    with kb.open(root, embedder=embedder) as base:
+    with kb.open(root, embedder=standin) as base:
         assert list(base.sql("select path from skipped")["path"]) == [str(source / "broken.txt")]
 
 
-def test_refresh_keeps_passages_of_identical_documents_once(tmp_path, embedder):
+def test_refresh_keeps_passages_of_identical_documents_once(tmp_path, standin):
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "qa.md").write_text("# Day 1\n\n## Q&A\n\n- asked about retries\n\n## Q&A\n\n- asked about retries\n")
     root = tmp_path / "index"
-    counts = [build_index(root, [notes] if i == 0 else [], embedder).passages for i in range(4)]
+    counts = [build_index(root, [notes] if i == 0 else [], standin).passages for i in range(4)]
     assert counts == [2, 2, 2, 2]
-    with kb.open(root, embedder=embedder) as base:
+    with kb.open(root, embedder=standin) as base:
         ordinals = base.sql("select doc_id, list(ordinal order by ordinal) as o from passages group by 1 order by 1")
         assert [list(o) for o in ordinals["o"]] == [[1], [1]]
 
 
-def test_metadata_written_in_slices_equals_one_insert(tmp_path, embedder, demo_index, monkeypatch):
+def test_metadata_written_in_slices_equals_one_insert(tmp_path, standin, standin_demo_index, monkeypatch):
     # rows go to DuckDB INSERT_ROWS at a time (memory); slices of 3 rows must give the very same tables
     from talksearch.store import tables as written
 
     monkeypatch.setattr(written, "INSERT_ROWS", 3)
     sliced = tmp_path / "index"
-    build_index(sliced, [DATA], embedder)
+    build_index(sliced, [DATA], standin)
     tables = ["talks", "talk_sources", "speakers", "events", "notes", "todos", "mentions", "passages", "documents",
               "extracted", "skipped"]
-    with kb.open(demo_index) as whole, kb.open(sliced) as parts:
+    with kb.open(standin_demo_index) as whole, kb.open(sliced) as parts:
         for table in tables:
             query = f"select * from {table} order by all"
             expected, got = whole.sql(query), parts.sql(query)
@@ -144,7 +147,7 @@ def test_metadata_written_in_slices_equals_one_insert(tmp_path, embedder, demo_i
             assert got.astype(str).equals(expected.astype(str)), table
             assert [str(t) for t in got.dtypes] == [str(t) for t in expected.dtypes], table
     # the stored fields (streamed a slice at a time) are the same bytes; the spill of the run is gone
-    whole, parts = store.current(demo_index).path, store.current(sliced).path
+    whole, parts = store.current(standin_demo_index).path, store.current(sliced).path
     for name in ("hits.bin", "hits.offsets.npy", "passages.bin", "passages.offsets.npy", "passage_docs.npy"):
         assert (parts / name).read_bytes() == (whole / name).read_bytes(), name
     assert sorted(p.name for p in parts.iterdir()) == sorted(p.name for p in whole.iterdir())

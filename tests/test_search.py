@@ -199,13 +199,15 @@ TDD_2015 = "pycon-us-2015/a-beginners-guide-to-test-driven-development"
 
 
 @pytest.fixture(scope="module")
-def recordings(tmp_path_factory, embedder):
+def recordings(tmp_path_factory, standin):
+    """Six talks indexed with the stand-in encoder: sorted by date, every one of them is in the pool, whatever the
+    scores (these tests are about dates and recordings, not ranking)."""
     talks = [f"{event}/videos/{slug}.json" for event, slug in (i.split("/") for i in (*HUMANS, TDD_2015))]
     events = {i.split("/")[0] for i in (*HUMANS, TDD_2015)}
     source = unpack(tmp_path_factory.mktemp("recordings"), (*talks, *(f"{e}/category.json" for e in events)))
     root = tmp_path_factory.mktemp("recordings-index") / "index"
-    build_index(root, [source], embedder)
-    with talksearch.open(root, embedder=embedder) as base:
+    build_index(root, [source], standin)
+    with talksearch.open(root, embedder=standin) as base:
         yield base
 
 
