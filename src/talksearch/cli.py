@@ -17,7 +17,7 @@ import typer
 
 from . import render
 from .errors import AmbiguousTalkError, TalksearchError
-from .records import Format, Kind, Mode, Precision, Sort
+from .records import Format, Kind, Mode, Precision, Sort, choice
 
 app = typer.Typer(
     help="Search conference talks and your notes on them, locally, by meaning.",
@@ -162,14 +162,14 @@ def query(
     speaker: Annotated[Optional[str], typer.Option(help="Only talks by this speaker (any case or accents).")] = None,
     since: Annotated[Optional[int], typer.Option(help="Only talks from this year on.")] = None,
     until: Annotated[Optional[int], typer.Option(help="Only talks up to this year.")] = None,
-    kind: Annotated[Optional[Kind], typer.Option(help="Only talks or only notes.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="Only talks or only notes: talk|note.")] = None,
     lang: Annotated[Optional[str], typer.Option(help="Only talks in this language (en, eng, es, ...).")] = None,
     mentions: Annotated[Optional[list[str]], typer.Option(
         help="Only talks and notes that name this tool, entity or phrase (e.g. celery); repeat for several.")] = None,
-    mode: Annotated[Mode, typer.Option(help="Ranking: hybrid (the blend), rrf, dense or lexical.")] = Mode.HYBRID,
+    mode: Annotated[str, typer.Option(help="Ranking: hybrid (blend), rrf, dense or lexical.")] = "hybrid",
     all_recordings: Annotated[bool, typer.Option("--all-recordings", help="One row per recording.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Show dense and lexical ranks per result.")] = False,
-    sort: Annotated[Sort, typer.Option(help="relevance, or date: the 100 best matches newest first.")] = Sort.RELEVANCE,
+    sort: Annotated[str, typer.Option(help="relevance, or date: the 100 best matches newest first.")] = "relevance",
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
@@ -181,6 +181,8 @@ def query(
     """
     from .search import Filters
 
+    # one message for a value outside a closed set, the library's (`records.choice`), named as the flag
+    kind, mode, sort = choice(Kind, kind, "--kind", optional=True), choice(Mode, mode, "--mode"), choice(Sort, sort, "--sort")
     filters = Filters(event=event, speaker=speaker, since=since, until=until, kind=kind, lang=lang,
                       mentions=tuple(mentions or ()))
     with _open(index_dir) as kb:
