@@ -439,3 +439,21 @@ def test_help_names_the_default_index_directory(command):
     rows = [line for line in result.output.splitlines() if "--index-dir" in line]
     assert len(rows) == 1 and re.fullmatch(r"│ +--index-dir +<path> +Index directory \[default: \./indexes\]\. "
                                            r"\[env var: TALKSEARCH_INDEX\] +│", rows[0]), rows
+
+
+def test_an_index_of_an_older_format_says_to_refresh_and_a_refresh_reuses_its_vectors(indexed):
+    # a release that changes the format (7: note sections) must not cost a --rebuild, which embeds everything again
+    generation = store.current(indexed)
+    manifest = json.loads((generation.path / store.MANIFEST).read_text())
+    (generation.path / store.MANIFEST).write_text(json.dumps({**manifest, "format": store.INDEX_FORMAT - 1}))
+    refused = invoke("query", "celery retries")
+    assert refused.exit_code == 1  # a damaged or outdated index, as the README's exit code table has it
+    assert refused.stderr == (f"error: {generation.path}: index format {store.INDEX_FORMAT - 1} is not "
+                              f"{store.INDEX_FORMAT} (built by talksearch {manifest['talksearch_version']}); refresh it "
+                              "with `talksearch index` (its vectors are reused)\n")
+    refreshed = invoke("index")
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "21 passages (0 embedded)" in refreshed.stdout
+    answered = invoke("query", "celery retries", "-k", "1", "--json")
+    assert answered.exit_code == 0
+    assert json.loads(answered.stdout)[0]["id"] == "note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper"

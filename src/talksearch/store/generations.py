@@ -142,7 +142,7 @@ def current(root: Path, *, strict: bool = True, sizes: bool = True) -> Generatio
     if strict and manifest.get("format") != INDEX_FORMAT:
         raise IndexDamagedError(
             f"{path}: index format {manifest.get('format')} is not {INDEX_FORMAT} (built by talksearch "
-            f"{manifest.get('talksearch_version')}); {REINDEX}"
+            f"{manifest.get('talksearch_version')}); refresh it with `talksearch index` (its vectors are reused)"
         )
     from ..embed import DIMENSION, MODEL_NAME
 
