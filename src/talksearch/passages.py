@@ -34,7 +34,7 @@ class Stages(Protocol):
 
 
 class Extracted:
-    """Each document's entities and phrases by documents.pos: this run's read from the spill file when asked for,
+    """Each document's entities and phrases by documents.pos: this run's read from the scratch file when asked for,
     else the live index's."""
 
     def __init__(self, documents: list[Document], fresh: dict[str, int], rows: np.ndarray, records: store.Records,

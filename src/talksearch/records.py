@@ -257,7 +257,7 @@ class Document:
     text: str
     english: bool = True  # English or unknown: entities and phrases are extracted
 
-    @cached_property  # asked for by reuse, spill look-ups and the metadata: the whole text hashed once
+    @cached_property  # asked for by reuse, scratch look-ups and the metadata: the whole text hashed once
     def hash(self) -> str:
         payload = json.dumps([PASSAGE_VERSION, self.kind, self.title, self.meta, self.text, self.english])
         return hashlib.sha256(payload.encode()).hexdigest()
