@@ -33,6 +33,7 @@ class Format(enum.StrEnum):
     PYVIDEO = "pyvideo"
     LISTING = "listing"
     NOTES = "notes"
+    TRANSCRIPT = "transcript"
 
 
 class Precision(enum.StrEnum):
@@ -48,6 +49,7 @@ class Kind(enum.StrEnum):
 
     TALK = "talk"
     NOTE = "note"
+    TRANSCRIPT = "transcript"  # a transcript linked to no talk: its own item, titled by its file name
 
 
 class Mode(enum.StrEnum):
@@ -145,6 +147,36 @@ class Note:
     sections: tuple[str, ...] = ()  # its section headings, in order, as its text holds them (one talk's file, vault)
 
 
+class Cue(NamedTuple):
+    """What is said from `start` to `end` (seconds from the start of the video): one subtitle cue, or a window of
+    consecutive cues."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One subtitle file (.srt, .vtt) of a talk: its cues as clean text with times, each word once."""
+
+    id: str  # "transcript:<file relative to the indexed path>"
+    title: str  # from the file name: "[video id]" and ".lang" dropped, "-" and "_" read as spaces
+    file: str  # path relative to the indexed path
+    path: str  # absolute path of the file
+    cues: tuple[Cue, ...]
+    video_id: str | None = None  # yt-dlp's "<Title> [<id>].<lang>.vtt"
+    language: str | None = None  # as the file name gives it ("en", "es-419"), else None
+    english: bool = True  # English as the file name says or as detected in its words
+    event: str | None = None  # the folder it is in (above an `originals/` folder): an event slug, perhaps
+    original: bool = False  # in an `originals/` folder: the machine's transcript beside a reviewed copy
+    dropped: tuple[tuple[str, int], ...] = ()  # (what, cues) left out: ("repeated", 40), ("punctuation", 3)
+
+    @property
+    def duration(self) -> float:
+        return self.cues[-1].end if self.cues else 0.0
+
+
 @dataclass(frozen=True)
 class Skipped:
     """An input file that could not be read, and why."""
@@ -159,6 +191,7 @@ class ReadResult:
 
     talks: tuple[TalkRecord, ...] = ()
     notes: tuple[Note, ...] = ()
+    transcripts: tuple[Transcript, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     files: int = 0  # files looked at, read or skipped
     warnings: tuple[Skipped, ...] = ()  # files read despite a problem (malformed front matter), and what it was
