@@ -46,7 +46,7 @@ def test_filters_take_one_term_as_a_string_and_refuse_an_unknown_kind(demo):
     assert one == [h.id for h in demo.query("web", k=5, filters=talksearch.Filters(mentions=["django"]))]
     with pytest.raises(talksearch.UsageError) as refused:
         talksearch.Filters(kind="video")
-    assert str(refused.value) == "kind must be talk or note, not 'video'"
+    assert str(refused.value) == "kind must be talk, note or transcript, not 'video'"
 
 
 def test_a_closed_knowledge_base_refuses_every_call_in_one_way(demo_index, embedder):

@@ -99,7 +99,7 @@ def test_ambiguous_talk_lists_candidates(indexed):
 def test_bad_option_is_a_usage_error(indexed):
     from .test_fuzz import console  # the console script: usage errors are one line there
 
-    assert console("query", "x", "--kind", "video") == (2, "", "error: --kind must be talk or note, not 'video'\n")
+    assert console("query", "x", "--kind", "video") == (2, "", "error: --kind must be talk, note or transcript, not 'video'\n")
     assert console("query", "x", "-k", "0") == (
         2, "", "error: Invalid value for '-k': 0 is not in the range x>=1. (see `talksearch query --help`)\n")
 

@@ -208,6 +208,17 @@ class Recording:
 
 
 @dataclass(frozen=True)
+class Moment:
+    """Where in a talk's video its transcript says what matched: seconds, a link that starts the video there (None
+    when the recording has no video URL), and the words said."""
+
+    start: float
+    end: float
+    url: str | None
+    text: str
+
+
+@dataclass(frozen=True)
 class Hit:
     """One search result: a talk or a note, with the passage that matched."""
 
@@ -226,6 +237,7 @@ class Hit:
     line: int | None = None  # notes only
     todos: tuple[Todo, ...] = ()  # notes only
     section: str | None = None  # notes only: the heading of the section the snippet is from
+    moment: Moment | None = None  # talks with a transcript (and transcripts): the moment that matches best
     explain: dict | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
