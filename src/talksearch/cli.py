@@ -229,7 +229,7 @@ def show(
         render.detail(render.console(), info)
 
 
-def _a_time(value: Optional[str]) -> float:
+def _a_time(value: Optional[str]) -> float:  # noqa: UP045 - a callback's annotation as typer reads it
     """--at as seconds: "12:34", "1:02:03", "754" or "754s"."""
     if value is None:
         return 0.0
@@ -250,12 +250,12 @@ def _a_time(value: Optional[str]) -> float:
 @command()
 def transcript(
     talk: Talk,
-    at: Annotated[Optional[str], typer.Option(help="Start here: 12:34, 1:02:03, or seconds.")] = None,
+    at: Annotated[Optional[str], typer.Option(callback=_a_time, help="Start here: 12:34, 1:02:03, or seconds.")] = None,
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
     """What was said in TALK, cue by cue with its time (from --at on)."""
-    start = _a_time(at)
+    start = at or 0.0
     with _open(index_dir) as kb:
         found = kb.transcript(talk)
     if json:
