@@ -119,12 +119,14 @@ def test_titles_come_from_file_names(by_file, file, title):
 
 
 def test_a_whisper_loop_of_minutes_is_kept_once(by_file):
-    # "Thank you." 12,014 times in a row (and a few shorter loops) in a tutorial Whisper lost its way in
+    # one two-word cue 12,014 times in a row (and a few shorter loops) in a tutorial Whisper lost its way in
+    # (the tests quote no transcript text: the corpus may not be copied into the repo, not even in part)
     looping = by_file[LAZY_LOOPING]
     assert looping.dropped == (("repeated", 12417),)
     assert len(looping.cues) == 58
-    assert [cue.text for cue in looping.cues].count("Thank you.") == 2  # once for the loop, once said elsewhere
-    # "a" 3,584 times, "I'm going to start with you." 1,782 times, and 5 "." cues among them
+    loop = looping.cues[47].text
+    assert [cue.text for cue in looping.cues].count(loop) == 2  # once for the loop, once said elsewhere
+    # a one-letter cue 3,584 times, a sentence 1,782 times, and 6 cues of punctuation among them
     pandas = by_file[PANDAS]
     assert pandas.dropped == (("punctuation", 6), ("repeated", 6468))
     assert len(pandas.cues) == 327
@@ -138,7 +140,7 @@ def test_something_said_twice_in_a_row_is_kept(by_file):
     assert nlp.dropped == (("repeated", 482),)
     twice = [(a.text, a.start) for a, b in zip(nlp.cues, nlp.cues[1:], strict=False) if a.text == b.text]
     assert len(twice) == 13
-    assert ("How does it match the dimension?", 3151.5) in [(text, round(start, 2)) for text, start in twice]
+    assert [round(start, 2) for _, start in twice][:3] == [704.26, 3134.26, 3151.5]
 
 
 def test_spanish_talks_and_a_transcript_whisper_wrote_in_welsh_are_not_english(by_file):
