@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,7 +129,7 @@ def _is_video_id(text: str) -> bool:
     return bool((_YOUTUBE_ID.fullmatch(text) and not _PLAIN_WORD.fullmatch(text)) or _OTHER_ID.fullmatch(text))
 
 
-def looks_english(texts) -> bool:
+def looks_english(texts: Iterable[str]) -> bool:
     """Whether words read as English: a share of at least ENGLISH_SHARE of them are common English function words.
 
     Fewer than MIN_WORDS words are too few to tell: English, as any text whose language is unknown.
