@@ -30,30 +30,25 @@ DATABASE_TALK = "pybay-2021/building-a-database-with-python"
 POLYGLOT_TALK = "pybay-2021/polyglot-design-patterns-for-the-adventurous"
 
 # yt-dlp --write-auto-subs: each cue repeats the line before and adds words with their times; 10 ms cues in between
-ROLLING = """WEBVTT
-Kind: captions
-Language: en
+def _timed(first: str, words: list[tuple[str, str]]) -> str:
+    """A rolling caption's new line: its first word, then each word after its time."""
+    return first + "".join(f"<{at}><c> {word}</c>" for at, word in words)
 
-00:00:00.000 --> 00:00:02.990 align:start position:0%
 
-so<00:00:00.400><c> today</c><00:00:00.800><c> we</c><00:00:01.100><c> run</c><00:00:01.500><c> a</c><00:00:01.700><c> flask</c><00:00:02.100><c> app</c>
-
-00:00:02.990 --> 00:00:03.000 align:start position:0%
-so today we run a flask app
- 
-
-00:00:03.000 --> 00:00:06.990 align:start position:0%
-so today we run a flask app
-and<00:00:03.400><c> a</c><00:00:03.600><c> golang</c><00:00:04.100><c> service</c><00:00:04.600><c> side</c><00:00:05.000><c> by</c><00:00:05.300><c> side</c>
-
-00:00:06.990 --> 00:00:07.000 align:start position:0%
-and a golang service side by side
- 
-
-00:00:07.000 --> 00:00:11.000 align:start position:0%
-and a golang service side by side
-from<00:00:07.500><c> one</c><00:00:07.900><c> json</c><00:00:08.300><c> configuration</c><00:00:09.000><c> endpoint</c>
-"""
+ROLLING = "\n".join([
+    "WEBVTT", "Kind: captions", "Language: en", "",
+    "00:00:00.000 --> 00:00:02.990 align:start position:0%", " ",
+    _timed("so", [("00:00:00.400", "today"), ("00:00:00.800", "we"), ("00:00:01.100", "run"), ("00:00:01.500", "a"),
+                  ("00:00:01.700", "flask"), ("00:00:02.100", "app")]), "",
+    "00:00:02.990 --> 00:00:03.000 align:start position:0%", "so today we run a flask app", " ", "",
+    "00:00:03.000 --> 00:00:06.990 align:start position:0%", "so today we run a flask app",
+    _timed("and", [("00:00:03.400", "a"), ("00:00:03.600", "golang"), ("00:00:04.100", "service"),
+                   ("00:00:04.600", "side"), ("00:00:05.000", "by"), ("00:00:05.300", "side")]), "",
+    "00:00:06.990 --> 00:00:07.000 align:start position:0%", "and a golang service side by side", " ", "",
+    "00:00:07.000 --> 00:00:11.000 align:start position:0%", "and a golang service side by side",
+    _timed("from", [("00:00:07.500", "one"), ("00:00:07.900", "json"), ("00:00:08.300", "configuration"),
+                    ("00:00:09.000", "endpoint")]), "",
+])
 
 MEETUP = """1
 00:00:00,000 --> 00:00:04,000
@@ -171,8 +166,9 @@ def test_a_transcript_of_no_known_talk_is_its_own_item(heard):
 def test_show_lists_a_talks_transcript_files_and_the_reviewed_copy_wins(heard):
     info = heard.talk("Descriptors: Why they are like Ninjas")
     (transcript,) = info.transcripts
-    assert not transcript["original"] and transcript["path"].endswith("/pybay-2021/Descriptors_-Why-they-are-like-Ninjas.srt")
-    assert len(transcript["files"]) == 2 and transcript["files"][1].endswith("/originals/Descriptors_-Why-they-are-like-Ninjas.srt")
+    name = "Descriptors_-Why-they-are-like-Ninjas.srt"
+    assert not transcript["original"] and transcript["path"].endswith(f"/pybay-2021/{name}")
+    assert len(transcript["files"]) == 2 and transcript["files"][1].endswith(f"/originals/{name}")
     assert transcript["cues"] > 50 and transcript["duration"] > 300
 
 
