@@ -24,7 +24,7 @@ from .errors import InputError, ModelError, NoSourcesError, SourceMissingError, 
 from .link import link_notes, merge_talks
 from .passages import Extracted, document_means, split_and_embed
 from .records import Document, Format, Mention, Note, Progress, ReadResult, Skipped, Talk, Transcript, choice
-from .transcripts import choose, link_transcripts, transcript_document
+from .transcripts import choose, link_transcripts, transcript_document, video_url
 
 T = TypeVar("T")
 
@@ -250,9 +250,11 @@ def _write(root: Path, old: store.Previous, content: _Content, *, embedder_facto
         store.write_metadata(writer, talks=content.talks, notes=content.notes, links=content.links,
                              documents=documents, results=content.results, sources=content.sources,
                              hashes=content.hashes)
+        talk = {t.id: t for t in content.talks}.get
+        urls = {t.id: video_url(t, talk(content.transcript_links.get(t.id))) for t in content.transcripts}
         store.write_transcripts(writer, content.transcripts, links=content.transcript_links,
-                                files=content.transcript_files, documents=documents, sources=content.sources,
-                                hashes=content.hashes, talks=content.talks)
+                                files=content.transcript_files, urls=urls, documents=documents,
+                                sources=content.sources, hashes=content.hashes)
         store.write_documents(writer, documents, homes=_homes(documents, content.transcript_links))
         # last: what it imports (bm25s, scipy) and allocates stays held, and it needs only the documents
         store.write_lexical(writer, lexical.build(texts))

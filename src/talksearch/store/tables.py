@@ -139,19 +139,17 @@ def write_metadata(writer: Writer, *, talks: list[Talk], notes: list[Note], link
 
 
 def write_transcripts(writer: Writer, transcripts: list[Transcript], *, links: dict[str, str],
-                      files: dict[str, list[str]], documents: list[Document], sources: dict[str, str | None],
-                      hashes: dict[str, str], talks: list[Talk]) -> None:
-    """The indexed transcripts, with the files each stands for, and their cues."""
+                      files: dict[str, list[str]], urls: dict[str, str | None], documents: list[Document],
+                      sources: dict[str, str | None], hashes: dict[str, str]) -> None:
+    """The indexed transcripts, with the files each stands for, where each one's video plays (`urls`), and their
+    cues."""
     import json
 
-    from ..transcripts import video_url
-
     doc_hash = {d.id: d.hash for d in documents}
-    by_id = {t.id: t for t in talks}
     insert(writer, "transcripts", ({
         "id": t.id, "talk_id": links.get(t.id), "title": t.title, "file": t.file, "path": t.path,
         "source": _source_of(t.path, sources), "files": files[t.id], "video_id": t.video_id,
-        "video_url": video_url(t, by_id.get(links.get(t.id))), "language": t.language, "english": t.english,
+        "video_url": urls[t.id], "language": t.language, "english": t.english,
         "event": t.event, "original": t.original, "duration": t.duration, "cues": len(t.cues),
         "dropped": json.dumps(dict(t.dropped)), "doc_hash": doc_hash[t.id], "record_hash": hashes[t.id],
     } for t in transcripts))
