@@ -209,3 +209,14 @@ def test_a_refresh_embeds_nothing_and_a_later_catalog_links_the_transcript(heard
         hit = base.query("sourdough starter hydration", k=1)[0]
     assert hit.kind is Kind.TALK and hit.title == "Meetup 2024 Baking"
     assert hit.moment.url == "https://example.org/bakers/2024-03"  # not a video host: its URL, as it is
+
+
+def test_related_compares_talks_by_what_was_said_too(heard):
+    found = heard.related("Descriptors: Why they are like Ninjas", k=15)
+    ids = [hit.id for hit in found]
+    assert "pybay-2021/descriptors-why-they-are-like-ninjas" not in ids
+    assert all(hit.kind is not Kind.TRANSCRIPT or not hit.id.startswith("transcript:pybay") for hit in found)
+    assert len(ids) == len(set(ids)) == 15  # 15 other talks and the meetup: never a talk's own transcript
+    heard_vector = heard.searcher.heard_vectors[heard.searcher.position[DATABASE_TALK]]
+    own = heard.searcher.document_vectors[heard.searcher.position[DATABASE_TALK]]
+    assert 0.5 < float(heard_vector @ own) < 0.99  # its transcript moved it, its abstract still holds it

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ..lexical import Index
 
 
+TRANSCRIPT_SHARE = 0.5  # weight of a talk's transcript beside its abstract in the vector `related` compares
+
+
 class Collection:
     """The documents of one index generation, as rankers and hits read them."""
 
@@ -148,6 +151,19 @@ class Collection:
     def document_vectors(self) -> np.ndarray:
         """Each document's whole text as one normalised vector, by position."""
         return self.generation.array(store.DOCUMENT_VECTORS)
+
+    @cached_property
+    def heard_vectors(self) -> dict[int, np.ndarray]:
+        """The whole-text vector of each talk with a transcript: its own (the abstract's) plus TRANSCRIPT_SHARE of its
+        transcripts' mean, normalised; what `related` compares it by."""
+        import numpy as np
+
+        vectors = self.document_vectors
+        out = {}
+        for pos, transcripts in self._transcripts_of.items():
+            mixed = vectors[pos] + TRANSCRIPT_SHARE * vectors[transcripts].mean(axis=0)
+            out[pos] = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
+        return out
 
     @cached_property
     def vectors(self):

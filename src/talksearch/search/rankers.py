@@ -12,8 +12,9 @@ talksearch ranks with. A benchmark swaps one ranker for a variant (`dataclasses.
 - transcripts: a talk's transcript ranks it too. Its best window's cosine, less TRANSCRIPT_DISCOUNT, stands for
   the talk's when higher, and its best window's BM25 (over the windows), times TRANSCRIPT_LEXICAL_SHARE, for the
   talk's BM25: a talk heard saying it is found, but hundreds of windows do not outbid an abstract about it;
-- related: the seed's whole-text vector (the mean of its passages') against every document's, blended
-  RELATED_DENSE_WEIGHT with BM25 of the seed's title and text.
+- related: the seed's whole-text vector (the mean of its passages'; a talk's with its transcript's mean,
+  `Collection.heard_vectors`) against every document's, blended RELATED_DENSE_WEIGHT with BM25 of the seed's title
+  and text.
 """
 
 from __future__ import annotations
@@ -208,8 +209,11 @@ def whole_text(searcher: Collection, request: Request, ranked: Ranked) -> Ranked
     """Each document's whole-text vector against the seed's."""
     import numpy as np
 
-    vectors = searcher.document_vectors
-    cosine = np.asarray(vectors @ vectors[request.seed])
+    heard = searcher.heard_vectors
+    seed = heard.get(request.seed, searcher.document_vectors[request.seed])
+    cosine = np.asarray(searcher.document_vectors @ seed)
+    for pos, vector in heard.items():
+        cosine[pos] = vector @ seed
     cosine[searcher.linked] = -np.inf  # a talk's transcript is that talk, not a document related to it
     return replace(ranked, cosine=cosine)
 
