@@ -163,7 +163,7 @@ def test_the_same_notes_file_twice_is_one_note(indexed, demo_copy):
 def test_stats(indexed):
     result = invoke("stats", "--json")
     info = json.loads(result.stdout)
-    assert info["counts"] == {"talks": 9, "notes": 7, "passages": 21, "files": 2, "skipped": 0}
+    assert info["counts"] == {"talks": 9, "notes": 7, "transcripts": 0, "passages": 21, "files": 2, "skipped": 0}
     assert (info["by_event"], info["by_year"]) == ([["EuroPython 2024", 9]], [[2024, 9]])
     assert info["by_source"] == [["listing", 9], ["notes", 7]]
     assert info["by_language"] == [["?", 9]]

@@ -293,7 +293,7 @@ def world_index(tmp_path_factory, embedder):
                                                                    "speakers": [speaker]}))
     index = root / "index"
     summary = build_index(index, [notes, event.parent], embedder)
-    assert (summary.added, summary.skipped) == ({"talks": 3, "notes": 4}, ())
+    assert (summary.added, summary.skipped) == ({"talks": 3, "notes": 4, "transcripts": 0}, ())
     return index
 
 

@@ -306,7 +306,8 @@ def test_refreshing_unchanged_sources_changes_nothing(subset_index, embedder, tm
     with talksearch.open(copy, embedder=embedder) as before:
         expected = [[(h.id, round(h.score, 5)) for h in before.query(q, k=10)] for q in queries]
     summary = build_index(copy, [], embedder)
-    assert summary.embedded == 0 and summary.added == summary.updated == summary.removed == {"talks": 0, "notes": 0}
+    nothing = {"talks": 0, "notes": 0, "transcripts": 0}
+    assert summary.embedded == 0 and summary.added == summary.updated == summary.removed == nothing
     with talksearch.open(copy, embedder=embedder) as after:
         assert [[(h.id, round(h.score, 5)) for h in after.query(q, k=10)] for q in queries] == expected
 
