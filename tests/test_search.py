@@ -336,3 +336,24 @@ def test_an_ambiguous_title_lists_the_closest_candidates_first(subset):
         subset.related("Lightning talks thursdy")  # a typo: no title holds it, three days' sessions are close
     titles = [title.lower() for _, title in found.value.candidates]
     assert titles[0].endswith("lightning talks thursday") and any("friday" in t for t in titles[1:])
+
+
+LANGA = ["europython-2023/cpython-core-developer-panel",
+         "europython-2023/games-of-life-generative-art-in-python-lukasz-langa",
+         "europython-2024/europython-2024-cpython-core-development-panel",
+         "europython-2024/live-coding-music-with-pyrepl-in-python-3-13-lukasz-langa"]
+
+
+@pytest.mark.parametrize("speaker", ["Lukasz Langa", "Łukasz Langa", "LUKASZ", "łukasz langa"])
+def test_speaker_filter_folds_letters_unicode_does_not_decompose(subset, speaker):
+    hits = subset.query("python", k=20, filters=Filters(speaker=speaker, kind="talk"), all_recordings=True)
+    assert sorted(h.id for h in hits) == LANGA
+
+
+def test_phrases_and_words_fold_letters_unicode_does_not_decompose(subset):
+    hits = subset.query('"Kacper Lukawski" embeddings', k=5)
+    assert [(h.id, h.speakers) for h in hits] == [
+        ("europython-2024/deconstructing-the-text-embedding-models-kacper-lukawski", ("Kacper Łukawski",))]
+    rokita = "europython-2024/multimedia-processing-with-ffmpeg-and-python-michal-rokita"
+    assert subset.query("multimedia processing with ffmpeg", k=1)[0].id == rokita
+    assert rokita not in [h.id for h in subset.query("multimedia processing with ffmpeg -Rokita", k=20)]

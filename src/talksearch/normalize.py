@@ -1,4 +1,9 @@
-"""Text folding for matching: case, accents, punctuation."""
+"""Text folding for matching: case, accents, punctuation, and Latin letters Unicode does not decompose (ł, ø, ß).
+
+Latin letters are transliterated (anyascii), other scripts are not: a Cyrillic, Greek, Chinese, Japanese or Korean
+word stays itself (accents stripped), so it matches only itself. Pinyin or Romaji would make homophones one word
+(数据 and 书局 both "shuju"), read kanji as Chinese, and hand English stemming and stop words words of other languages.
+"""
 
 from __future__ import annotations
 
@@ -21,16 +26,30 @@ def storable(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents and collapse punctuation to single spaces.
+    """Lower-case, strip accents, transliterate Latin letters, collapse punctuation to single spaces.
 
-    >>> fold("Marian Špilka!")
-    'marian spilka'
+    >>> fold("Marian Špilka!"), fold("Łukasz Langa"), fold("Straße"), fold("Москва 数据")
+    ('marian spilka', 'lukasz langa', 'strasse', 'москва 数据')
     """
-    return _NON_WORD.sub(" ", strip_accents(text).casefold().replace("_", " ")).strip()
+    return _NON_WORD.sub(" ", latin_letters(text).casefold().replace("_", " ")).strip()
+
+
+def latin_letters(text: str) -> str:
+    """`strip_accents`, and the Latin letters left that are not ASCII transliterated: ł ø ß æ đ ı þ œ ŋ as l o ss ae
+    d i th oe ng. Other scripts, punctuation and symbols are kept.
+
+    >>> latin_letters("Søren Ljødal, Gönül Aycı, Đipanov’s C++, Сергей")
+    'Soren Ljodal, Gonul Ayci, Dipanov’s C++, Сергеи'
+    """
+    if text.isascii():
+        return text
+    text = _NON_ASCII.sub(_letters, unicodedata.normalize("NFKD", text))
+    return text if text.isascii() else unicodedata.normalize("NFC", text)  # Korean syllables, not their jamo
 
 
 def strip_accents(text: str) -> str:
-    """NFKD without combining marks: letters as their base letters, punctuation kept.
+    """NFKD without combining marks: letters as their base letters, punctuation kept (DuckDB's `strip_accents`; ł and
+    ø are kept: `latin_letters` folds them too).
 
     >>> strip_accents("Špilka’s C++")
     'Spilka’s C++'
@@ -42,6 +61,22 @@ def strip_accents(text: str) -> str:
 
 def _strip_marks(run: re.Match) -> str:
     return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
+
+
+def _letters(run: re.Match) -> str:
+    return "".join(_latin(ch) for ch in run.group() if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=4096)
+def _latin(ch: str) -> str:
+    """A Latin letter as ASCII letters (anyascii's), else `ch`: ʔ is not "'", and ✝ (LATIN CROSS) not ":cross:"."""
+    if unicodedata.category(ch).startswith("L") and unicodedata.name(ch, "").startswith("LATIN "):
+        from anyascii import anyascii  # imported on the first such letter: it costs ~40 ms (importlib.resources)
+
+        ascii_letters = anyascii(ch)
+        if ascii_letters.isascii() and ascii_letters.isalpha():
+            return ascii_letters
+    return ch
 
 
 def slugify(text: str, *, max_length: int = 80) -> str:

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-INDEX_FORMAT = 7  # bump when the layout or schema changes (7: notes.sections)
+INDEX_FORMAT = 8  # bump when the layout or schema changes (7: notes.sections; 8: folded columns transliterate ł, ø, ß)
 FACETS_FORMAT = 4  # the first format whose `extracted` table can be reused
+KEYS_FORMAT = 8  # the first format whose `extracted` keys fold ł, ø, ß: an older one's are folded again when reused
 ENV_INDEX = "TALKSEARCH_INDEX"
 DEFAULT_INDEX = "indexes"
 CURRENT = "CURRENT"
