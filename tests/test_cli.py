@@ -457,3 +457,48 @@ def test_an_index_of_an_older_format_says_to_refresh_and_a_refresh_reuses_its_ve
     answered = invoke("query", "celery retries", "-k", "1", "--json")
     assert answered.exit_code == 0
     assert json.loads(answered.stdout)[0]["id"] == "note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper"
+
+
+@pytest.mark.parametrize(("args", "stderr"), [
+    (["--event", "EuroPython 2025"], "no event matches 'EuroPython 2025'; did you mean EuroPython 2024 (europython-2024)?\n"),
+    (["--speaker", "Marian Spilkova"], "no speaker matches 'Marian Spilkova'; did you mean Marian Špilka?\n"),
+    (["--event", "pyconweb", "--mentions", "celeryy"],
+     "no tool, entity or phrase matches 'celeryy'; did you mean Celery?\n"),
+])
+def test_a_filter_that_matches_nothing_says_why_in_one_line_and_exits_0(indexed, args, stderr):
+    result = invoke("query", "retries", *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "no matches\n", stderr)
+    assert invoke("query", "retries", *args, "--json").stdout == "[]\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--since", "20"], "error: --since must be a year such as 2024, not 20\n"),
+    (["--until", "99999"], "error: --until must be a year such as 2024, not 99999\n"),
+    (["--since", "2025", "--until", "2020"], "error: --since 2025 is after --until 2020: no talk could match\n"),
+])
+def test_a_year_that_is_not_one_or_since_after_until_is_a_usage_error(indexed, args, message):
+    assert (invoke("query", "security", *args).exit_code, invoke("query", "security", *args).stderr) == (2, message)
+    assert (invoke("topics", *args).exit_code, invoke("topics", *args).stderr) == (2, message)
+
+
+def test_version_and_dash_h():
+    from talksearch import __version__
+
+    assert (invoke("--version").exit_code, invoke("--version").stdout) == (0, f"talksearch {__version__}\n")
+    assert invoke("-h").stdout == invoke("--help").stdout and "Usage:" in invoke("-h").stdout
+    assert invoke("query", "-h").stdout == invoke("query", "--help").stdout
+
+
+def test_query_words_without_quotes_are_one_query(indexed):
+    assert invoke("query", "celery", "retries", "-k", "3", "--json").stdout == invoke(
+        "query", "celery retries", "-k", "3", "--json").stdout
+    assert json.loads(invoke("query", "celery", "retries", "-k", "1", "--json").stdout)[0]["id"] == (
+        "note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper")
+
+
+def test_query_with_filters_and_no_words_lists_newest_first(indexed):
+    listed = json.loads(invoke("query", "--event", "europython-2024", "-k", "20", "--json").stdout)
+    assert len(listed) == 9 and [h["date"] for h in listed] == sorted((h["date"] for h in listed), reverse=True)
+    nothing = invoke("query")
+    assert (nothing.exit_code, nothing.stderr) == (2, "error: the query is empty: give some words to search for, or "
+                                                      "filters to list what they let through\n")

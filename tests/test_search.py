@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import pytest
 
 import talksearch
-from talksearch.errors import AmbiguousTalkError, TalkNotFoundError
+from talksearch.errors import AmbiguousTalkError, FilterWarning, TalkNotFoundError, UsageError
 from talksearch.records import Kind
 from talksearch.search import Filters, Query, as_written, parse_query
 
@@ -357,3 +358,43 @@ def test_phrases_and_words_fold_letters_unicode_does_not_decompose(subset):
     rokita = "europython-2024/multimedia-processing-with-ffmpeg-and-python-michal-rokita"
     assert subset.query("multimedia processing with ffmpeg", k=1)[0].id == rokita
     assert rokita not in [h.id for h in subset.query("multimedia processing with ffmpeg -Rokita", k=20)]
+
+
+@pytest.mark.parametrize(("filters", "message"), [
+    (Filters(event="EuroPython 2022"), "no event matches 'EuroPython 2022'; did you mean EuroPython 2023 "
+                                       "(europython-2023) or EuroPython 2024 (europython-2024)?"),
+    (Filters(event="PyCon US"), "no event matches 'PyCon US'"),  # nothing close: nothing named
+    (Filters(speaker="Lukas Langa"), "no speaker matches 'Lukas Langa'; did you mean Łukasz Langa?"),
+    (Filters(speaker="Peraltaa"), "no speaker matches 'Peraltaa'; did you mean Jose Haro Peralta?"),
+    (Filters(lang="de"), "no talk is in language 'de'; the index has eng"),
+    (Filters(mentions=("django", "pydantc")), "no tool, entity or phrase matches 'pydantc'; did you mean Pydantic?"),
+])
+def test_a_filter_value_that_matches_nothing_names_the_closest_known_values(subset, filters, message):
+    with pytest.warns(FilterWarning) as caught:
+        assert subset.query("python", filters=filters) == []
+    assert [str(w.message) for w in caught] == [message]
+    assert [str(w) for w in subset.unmatched(filters)] == [message]
+
+
+def test_filters_that_each_match_but_not_together_warn_of_nothing(subset):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert subset.query("python", filters=Filters(speaker="Łukasz Langa", event="europython-2023", since=2024)) == []
+    miss = subset.unmatched(Filters(speaker="Lukas Langa", event="europython-2023"))
+    assert [(m.filter, m.value, m.near) for m in miss] == [("speaker", "Lukas Langa", ("Łukasz Langa",))]
+
+
+def test_filters_without_words_list_what_they_let_through_newest_first(subset):
+    listed = subset.query("", filters=Filters(speaker="Lukasz Langa"), k=10)
+    assert [(h.date, h.id) for h in listed] == [
+        ("2024-07-12", "europython-2024/live-coding-music-with-pyrepl-in-python-3-13-lukasz-langa"),
+        ("2024-07-10", "europython-2024/europython-2024-cpython-core-development-panel"),
+        ("2023-07-20", "europython-2023/games-of-life-generative-art-in-python-lukasz-langa"),
+        ("2023-07-19", "europython-2023/cpython-core-developer-panel")]
+    assert [h.id for h in subset.query("", filters=Filters(speaker="Lukasz Langa"), k=2, offset=1)] == [
+        h.id for h in listed[1:3]]
+    assert [h.id for h in subset.query("-panel", filters=Filters(speaker="Lukasz Langa"))] == [
+        listed[0].id, listed[2].id]  # only words to leave out: a listing too
+    with pytest.raises(UsageError, match="^the query is empty: give some words to search for, or filters to list "
+                                         "what they let through$"):
+        subset.query("  ")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
@@ -16,14 +17,16 @@ from typing import Annotated, Optional
 import typer
 
 from . import render
-from .errors import AmbiguousTalkError, TalksearchError
-from .records import Format, Kind, Mode, Precision, Sort, choice
+from .errors import AmbiguousTalkError, FilterWarning, TalksearchError
+from .records import Format, Kind, Mode, Precision, Sort, choice, years
+from .version import __version__
 
 app = typer.Typer(
     help="Search conference talks and your notes on them, locally, by meaning.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 IndexDir = Annotated[
@@ -48,6 +51,22 @@ def _a_diversity(value: float) -> float:
     return value
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"talksearch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Search conference talks and your notes on them, locally, by meaning."""
+
+
+Since = Annotated[Optional[int], typer.Option(help="Only talks from this year on.")]
+Until = Annotated[Optional[int], typer.Option(help="Only talks up to this year.")]
 Talk = Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.", callback=_a_reference)]
 
 
@@ -59,8 +78,15 @@ def command(*args, **kwargs):
         def run(*a, **kw):
             kw = {name: _storable(value) for name, value in kw.items()}  # argv bytes that are not UTF-8
             try:
-                done = fn(*a, **kw)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", FilterWarning)
+                    done = fn(*a, **kw)
                 render.STDOUT.flush()  # so that a failed write is one of the errors below, not a complaint at exit
+                for warning in caught:  # a filter that matches nothing says why: one line, beside "no matches"
+                    if issubclass(warning.category, FilterWarning):
+                        typer.echo(render.one_line(str(warning.message)), err=True)
+                    else:
+                        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
                 return done
             except AmbiguousTalkError as exc:
                 typer.echo(f"error: {render.one_line(str(exc))}", err=True)
@@ -155,13 +181,15 @@ def adapt(
 
 @command()
 def query(
-    text: Annotated[str, typer.Argument(help="What to look for, in your own words.")],
+    words: Annotated[Optional[list[str]], typer.Argument(
+        metavar="TEXT...", help="What to look for, in your own words (quotes not needed). Without words: everything "
+                                "the filters let through, newest first.")] = None,
     k: K = 10,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many results (paging).")] = 0,
     event: Annotated[Optional[str], typer.Option(help="Only this event (slug or title, any case or accents).")] = None,
     speaker: Annotated[Optional[str], typer.Option(help="Only talks by this speaker (any case or accents).")] = None,
-    since: Annotated[Optional[int], typer.Option(help="Only talks from this year on.")] = None,
-    until: Annotated[Optional[int], typer.Option(help="Only talks up to this year.")] = None,
+    since: Since = None,
+    until: Until = None,
     kind: Annotated[Optional[str], typer.Option(help="Only talks or only notes: talk|note.")] = None,
     lang: Annotated[Optional[str], typer.Option(help="Only talks in this language (en, eng, es, ...).")] = None,
     mentions: Annotated[Optional[list[str]], typer.Option(
@@ -173,7 +201,8 @@ def query(
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
-    """Talks and notes that match TEXT by meaning, with the passage that matched.
+    """Talks and notes that match TEXT by meaning, with the passage that matched; with filters and no TEXT, what the
+    filters let through, newest first (all talks of a speaker: talksearch query --speaker "Lukasz Langa").
 
     In TEXT, "an exact phrase" (quoted) must appear, -word or -"a phrase" must not: talksearch query '"event sourcing" -django'.
 
@@ -183,6 +212,8 @@ def query(
 
     # one message for a value outside a closed set, the library's (`records.choice`), named as the flag
     kind, mode, sort = choice(Kind, kind, "--kind", optional=True), choice(Mode, mode, "--mode"), choice(Sort, sort, "--sort")
+    years(since, until, ("--since", "--until"))
+    text = " ".join(words or ())
     filters = Filters(event=event, speaker=speaker, since=since, until=until, kind=kind, lang=lang,
                       mentions=tuple(mentions or ()))
     with _open(index_dir) as kb:
@@ -242,6 +273,7 @@ def topics(
     Ranked by how much more often the slice's talks name them than the rest's do (log-odds ratio with an
     informative prior), not by raw frequency. Without a slice: the collection's most widespread ones.
     """
+    years(since, until, ("--since", "--until"))
     with _open(index_dir) as kb:
         found = kb.topics(event=event, since=since, until=until, n=n)
     if json:

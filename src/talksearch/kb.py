@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import store
-from .errors import AmbiguousTalkError, TalkNotFoundError, UsageError
+from .errors import AmbiguousTalkError, FilterWarning, TalkNotFoundError, UsageError
 from .normalize import fold, key
 from .records import Hit, Kind, Mode, Sort, Todo, choice
 from .search import MMR_DIVERSITY, SHIPPED, Filters, Rankers, Searcher
@@ -131,17 +132,36 @@ class KnowledgeBase:
         """Talks and notes that match `text` by meaning and by words, best first, one row per talk.
 
         In `text`, `"an exact phrase"` must appear and `-word` must not. `sort="date"` orders the
-        SORT_POOL best matches newest first (undated last).
+        SORT_POOL best matches newest first (undated last). Without words to rank by (`""`, or only `-words`),
+        everything the filters let through, newest first.
+
+        When nothing matches, each filter value that matches nothing in the whole collection is reported as a
+        `FilterWarning` naming the closest known values (`unmatched`).
         """
+        if not isinstance(text, str):
+            raise UsageError(f"text must be a string, not {text!r}")
         mode = choice(Mode, mode, "mode")
         sort = choice(Sort, sort, "sort")
-        if type(k) is not int or type(offset) is not int or k < 1 or offset < 0:
-            raise UsageError(f"-k must be an integer of at least 1 and --offset one of at least 0, not {k!r} and "
-                             f"{offset!r}")
+        _count("k", k, 1)
+        _count("offset", offset, 0)
         if not isinstance(filters, Filters):
             raise UsageError(f"filters must be talksearch.Filters, not {type(filters).__name__}")
-        return self.searcher.query(text, k=k, offset=offset, filters=filters, mode=mode, all_recordings=all_recordings,
-                                   explain=explain, sort=sort)
+        found = self.searcher.query(text, k=k, offset=offset, filters=filters, mode=mode,
+                                    all_recordings=all_recordings, explain=explain, sort=sort)
+        if not found and filters and not offset:
+            for miss in self.unmatched(filters):
+                warnings.warn(miss, stacklevel=3)  # past `_guarded`: the caller's line
+        return found
+
+    @_guarded
+    def unmatched(self, filters: Filters) -> list[FilterWarning]:
+        """The event, speaker, lang and mentions values of `filters` that match nothing in the whole collection,
+        each a `FilterWarning` naming the known values closest to it (`str()` of it is one line to show)."""
+        from .search.misses import misses
+
+        if not isinstance(filters, Filters):
+            raise UsageError(f"filters must be talksearch.Filters, not {type(filters).__name__}")
+        return misses(self.con, filters)
 
     @_guarded
     def related(self, ref: str, *, k: int = 10, other_speakers: bool = False,
@@ -150,10 +170,9 @@ class KnowledgeBase:
 
         `diversity` trades relevance for variety (maximal marginal relevance over whole-text vectors; 0 = off).
         """
-        if type(k) is not int or k < 1:
-            raise UsageError(f"-k must be an integer of at least 1, not {k!r}")
-        if not 0 <= diversity < 1:
-            raise UsageError(f"--diversity must be from 0 up to (not including) 1, not {diversity}")
+        _count("k", k, 1)
+        if isinstance(diversity, bool) or not isinstance(diversity, int | float) or not 0 <= diversity < 1:
+            raise UsageError(f"diversity must be a number from 0 up to (not including) 1, not {diversity!r}")
         pos = self.searcher.position[self.resolve(ref)]
         return self.searcher.related(pos, k=k, other_speakers=other_speakers, diversity=diversity)
 
@@ -213,14 +232,15 @@ class KnowledgeBase:
         """
         from .topics import characteristic
 
-        if type(n) is not int or n < 1:
-            raise UsageError(f"-n must be an integer of at least 1, not {n!r}")
+        _count("n", n, 1)
         total = len(self.searcher.position)
         if ids is not None:  # one id given as a string is that id, not its letters
             ids = sorted(({ids} if isinstance(ids, str) else set(ids)) & self.searcher.position.keys())
         elif (allowed := self.searcher.allowed(Filters(event=event, since=since, until=until))) is not None:
             ids = [self.searcher.ids[p] for p in sorted(allowed)]
         if ids is not None and not ids:  # an empty slice has nothing that sets it apart; not an error
+            for miss in self.unmatched(Filters(event=event)) if event else ():
+                warnings.warn(miss, stacklevel=3)
             return Topics(0, total, characteristic([], 0, total, n=n))
         inside = "doc_id in (select unnest(?::varchar[]))" if ids is not None else "true"
         rows = self.con.execute(
@@ -232,6 +252,8 @@ class KnowledgeBase:
     @_guarded
     def resolve(self, ref: str) -> str:
         """The id of the talk or note `ref` names: an id, a unique id prefix, or a title."""
+        if not isinstance(ref, str):
+            raise UsageError(f"a talk or note is named by a string (an id, a unique id prefix or a title), not {ref!r}")
         ref = ref.strip()
         ids = self.searcher.position
         if ref in ids:
@@ -398,6 +420,12 @@ class KnowledgeBase:
 
     def _titles(self) -> dict[str, str]:
         return {i: fold(t) for i, t in self._titles_raw.items()}
+
+
+def _count(name: str, value: object, least: int) -> None:
+    """UsageError unless `value` is an integer (not a bool) of at least `least`, named as the API names it."""
+    if type(value) is not int or value < least:
+        raise UsageError(f"{name} must be an integer of at least {least}, not {value!r}")
 
 
 def open(root: str | Path | None = None, *, embedder: Embedder | None = None, rankers: Rankers = SHIPPED) -> KnowledgeBase:  # noqa: A001
