@@ -335,7 +335,7 @@ def test_phrase_filter_equals_a_scan_of_every_document(subset, phrase):
 def test_an_ambiguous_title_lists_the_closest_candidates_first(subset):
     with pytest.raises(AmbiguousTalkError) as found:
         subset.related("Lightning talks thursdy")  # a typo: no title holds it, three days' sessions are close
-    titles = [title.lower() for _, title in found.value.candidates]
+    titles = [candidate.title.lower() for candidate in found.value.candidates]
     assert titles[0].endswith("lightning talks thursday") and any("friday" in t for t in titles[1:])
 
 
@@ -398,3 +398,26 @@ def test_filters_without_words_list_what_they_let_through_newest_first(subset):
     with pytest.raises(UsageError, match="^the query is empty: give some words to search for, or filters to list "
                                          "what they let through$"):
         subset.query("  ")
+
+
+def test_an_ambiguous_title_names_each_candidates_speakers_event_and_date(subset):
+    with pytest.raises(AmbiguousTalkError) as found:
+        subset.talk("Lightning talks")
+    friday = [c for c in found.value.candidates if c.id == "europython-2024/europython-2024-lightning-talks-friday"]
+    assert [(c.title, c.speakers[:2], c.event, c.date) for c in friday] == [
+        ("EuroPython 2024 — Lightning talks Friday", ("Sunkanya Mandal", "Miro Hrončok"), "EuroPython 2024", "2024-07-12")]
+
+
+@pytest.mark.parametrize("url", ["https://www.youtube.com/watch?v=dK6HGcSb60Y", "https://youtu.be/dK6HGcSb60Y?t=30",
+                                 "youtube.com/watch?v=dK6HGcSb60Y&t=60s", "https://www.youtube.com/embed/dK6HGcSb60Y"])
+def test_show_and_related_take_a_talks_video_url_in_any_form(subset, url):
+    assert subset.resolve(url) == "europython-2024/live-coding-music-with-pyrepl-in-python-3-13-lukasz-langa"
+    assert "europython-2024/live-coding-music-with-pyrepl-in-python-3-13-lukasz-langa" not in [
+        h.id for h in subset.related(url, k=5)]
+
+
+def test_a_url_no_talk_has_is_not_found(subset):
+    with pytest.raises(TalkNotFoundError) as missing:
+        subset.resolve("https://youtu.be/notavideo00")
+    assert str(missing.value) == ("no talk has the URL 'https://youtu.be/notavideo00'; find its id with "
+                                  '`talksearch query "words from its title"`')

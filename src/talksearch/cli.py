@@ -90,8 +90,8 @@ def command(*args, **kwargs):
                 return done
             except AmbiguousTalkError as exc:
                 typer.echo(f"error: {render.one_line(str(exc))}", err=True)
-                for doc_id, title in exc.candidates:
-                    typer.echo(f"  {doc_id}  {render.clean(title)}", err=True)
+                for candidate in exc.candidates:
+                    typer.echo(render.candidate(candidate), err=True)
                 raise typer.Exit(exc.exit_code) from None
             except TalksearchError as exc:
                 typer.echo(f"error: {render.one_line(str(exc))}", err=True)

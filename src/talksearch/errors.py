@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 
 class TalksearchError(Exception):
     """Base class of every error talksearch raises on purpose."""
@@ -72,9 +74,19 @@ class AmbiguousTalkError(TalksearchError):
 
     exit_code = 2
 
-    def __init__(self, message: str, candidates: list[tuple[str, str]]) -> None:
+    def __init__(self, message: str, candidates: list[Candidate]) -> None:
         super().__init__(message)
-        self.candidates = candidates  # (id, title)
+        self.candidates = candidates  # closest first
+
+
+class Candidate(NamedTuple):
+    """One of the talks or notes an ambiguous reference matches, with what tells it from the others."""
+
+    id: str
+    title: str
+    speakers: tuple[str, ...] = ()
+    event: str | None = None
+    date: str | None = None
 
 
 class UsageError(TalksearchError):

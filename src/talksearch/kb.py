@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -19,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import store
-from .errors import AmbiguousTalkError, FilterWarning, TalkNotFoundError, UsageError
-from .normalize import fold, key
+from .errors import AmbiguousTalkError, Candidate, FilterWarning, TalkNotFoundError, UsageError
+from .normalize import fold, key, url_key
 from .records import Hit, Kind, Mode, Sort, Todo, choice
 from .search import MMR_DIVERSITY, SHIPPED, Filters, Rankers, Searcher
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .topics import Characteristic
 
 MAX_CANDIDATES = 8  # candidates listed for an ambiguous reference
+_URL = re.compile(r"(?i)(?:https?://|www\.|youtu\.be/|(?:m\.)?youtube\.com/|vimeo\.com/)")  # a reference that is a URL
 SQL_TABLES = ("talks", "talk_sources", "speakers", "events", "sources", "skipped", "notes", "todos", "passages",
               "documents", "mentions")
 T = TypeVar("T")
@@ -258,6 +260,15 @@ class KnowledgeBase:
         ids = self.searcher.position
         if ref in ids:
             return ref
+        if _URL.match(ref):  # a talk's video or page, in any of its forms (youtu.be/ID, watch?v=ID&t=60)
+            talks = sorted(self._by_url.get(url_key(ref), ()))
+            if not talks:
+                raise TalkNotFoundError(f"no talk has the URL {ref!r}; find its id with "
+                                        "`talksearch query \"words from its title\"`")
+            if len({self._group_of(i) for i in talks}) == 1:
+                return talks[0]
+            raise AmbiguousTalkError(f"{ref!r} is the URL of {len(talks)} talks; give one of these ids:",
+                                     self._candidates(talks))
         prefixed = [i for i in ids if i.startswith(ref)] if ref else []
         if len(prefixed) == 1:
             return prefixed[0]
@@ -282,9 +293,26 @@ class KnowledgeBase:
         else:  # titles: the closest first ("Introduction to Celeri": Celery before Docker)
             wanted, titles = fold(ref), self._titles()
             order = sorted(prefixed, key=lambda i: (-difflib.SequenceMatcher(None, wanted, titles[i]).ratio(), i))
-        candidates = [(i, self._titles_raw[i]) for i in order[:MAX_CANDIDATES]]
         more = f" (showing {MAX_CANDIDATES} of {len(prefixed)})" if len(prefixed) > MAX_CANDIDATES else ""
-        raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:", candidates)
+        raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:",
+                                 self._candidates(order[:MAX_CANDIDATES]))
+
+    def _candidates(self, ids: Sequence[str]) -> list[Candidate]:
+        """What tells talks and notes titled alike apart: their speakers, event and date."""
+        found = []
+        for doc_id in ids:
+            f = self.searcher.fields(self.searcher.position[doc_id])
+            found.append(Candidate(doc_id, f["title"], tuple(f["speakers"] or ()), f["event_title"], f["date"]))
+        return found
+
+    @cached_property
+    def _by_url(self) -> dict[str, set[str]]:
+        """Talks by the key of each of their URLs (`normalize.url_key`)."""
+        found: dict[str, set[str]] = {}
+        for doc_id, url, urls in self.con.execute("select id, url, urls from talks").fetchall():
+            for each in {url, *(urls or ())} - {None}:
+                found.setdefault(url_key(each), set()).add(doc_id)
+        return found
 
     @_guarded
     def vectors(self, kind: str | None = "talk") -> tuple[list[str], np.ndarray]:

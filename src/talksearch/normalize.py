@@ -1,4 +1,5 @@
-"""Text folding for matching: case, accents, punctuation, and Latin letters Unicode does not decompose (ł, ø, ß).
+"""Text folding for matching: case, accents, punctuation, and Latin letters Unicode does not decompose (ł, ø, ß);
+URLs as links compare them (`url_key`).
 
 Latin letters are transliterated (anyascii), other scripts are not: a Cyrillic, Greek, Chinese, Japanese or Korean
 word stays itself (accents stripped), so it matches only itself. Pinyin or Romaji would make homophones one word
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from urllib.parse import parse_qs, urlsplit
 
 _NON_WORD = re.compile(r"[^\w]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -102,3 +104,34 @@ def key(term: str) -> str:
     ('scikit learn', 'cpp', 'spilka')
     """
     return fold(term.replace("++", "pp").replace("#", " sharp"))
+
+
+_VIDEO_PATH = re.compile(r"/(?:embed|v|shorts|live)/([\w-]+)")
+_VIMEO_PATH = re.compile(r"/(?:video/)?(\d+)")
+
+
+def url_key(url: str) -> str:
+    """A URL as links compare it: a YouTube or Vimeo video by its id, whatever the form (`youtu.be/ID`,
+    `watch?v=ID&t=120s`, `embed/ID`, `player.vimeo.com/video/ID`); any other page without its scheme, `www.`,
+    fragment or trailing slash.
+
+    >>> url_key("https://youtu.be/TluZ4kJvceM?t=3") == url_key("http://www.youtube.com/watch?v=TluZ4kJvceM&t=120s")
+    True
+    >>> url_key("https://player.vimeo.com/video/76140373") == url_key("vimeo.com/76140373#t=10")
+    True
+    >>> url_key("https://www.pyvideo.org/europython-2024/event-sourcing.html#top")
+    'pyvideo.org/europython-2024/event-sourcing.html'
+    """
+    url = url.strip()
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    host = parts.netloc.lower().removeprefix("www.").removeprefix("m.")
+    if host == "youtu.be":
+        return "youtube:" + parts.path.strip("/").split("/")[0]
+    if host == "youtube.com" or host.endswith(".youtube.com") or host == "youtube-nocookie.com":
+        video = parse_qs(parts.query).get("v") if parts.path == "/watch" else None
+        found = _VIDEO_PATH.match(parts.path)
+        if video or found:
+            return "youtube:" + (video[0] if video else found.group(1))
+    if host in ("vimeo.com", "player.vimeo.com") and (found := _VIMEO_PATH.fullmatch(parts.path.rstrip("/"))):
+        return "vimeo:" + found.group(1)
+    return host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .errors import OutputError
+from .errors import Candidate, OutputError
 from .normalize import fold_word
 
 if TYPE_CHECKING:
@@ -176,6 +176,22 @@ def jsonable(value: Any) -> Any:
 def one_line(text: str | None) -> str:
     """`clean`, with newlines made visible too: for messages that must stay on one line (file names, errors)."""
     return clean(text).replace("\n", "\\n")
+
+
+CANDIDATE_SPEAKERS = 3  # speakers named on a candidate's line
+
+
+def candidate(found: Candidate) -> str:
+    """One candidate of an ambiguous reference, on one line: id, title, and what tells it from the others.
+
+    >>> candidate(Candidate("pycon-us-2019/keynote-3", "Keynote", ("Łukasz Langa",), "PyCon US 2019", "2019-05-03"))
+    '  pycon-us-2019/keynote-3  Keynote · Łukasz Langa · PyCon US 2019 · 2019-05-03'
+    """
+    people = ", ".join(found.speakers[:CANDIDATE_SPEAKERS])
+    if len(found.speakers) > CANDIDATE_SPEAKERS:
+        people += f" and {len(found.speakers) - CANDIDATE_SPEAKERS} more"
+    parts = [found.title, people, found.event or "", found.date or ""]
+    return f"  {found.id}  " + one_line(" · ".join(part for part in parts if part))
 
 
 def highlight(text: str, query: str) -> Text:
