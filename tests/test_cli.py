@@ -502,3 +502,29 @@ def test_query_with_filters_and_no_words_lists_newest_first(indexed):
     nothing = invoke("query")
     assert (nothing.exit_code, nothing.stderr) == (2, "error: the query is empty: give some words to search for, or "
                                                       "filters to list what they let through\n")
+
+
+SQL_ROWS = ("select id, speakers, 'tab' || chr(9) || 'and \\ backslash' as text from talks "
+            "where id like 'europython-2024/a%' order by id")
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [
+    ("csv", "id,speakers,text\n"
+            "europython-2024/aggregating-data-in-django-using-database-views,Mikuláš Poul,tab\tand \\ backslash\n"
+            "europython-2024/animations-from-first-principles,Rodrigo Girão Serrão,tab\tand \\ backslash\n"),
+    ("tsv", "id\tspeakers\ttext\n"
+            "europython-2024/aggregating-data-in-django-using-database-views\tMikuláš Poul\ttab\\tand \\\\ backslash\n"
+            "europython-2024/animations-from-first-principles\tRodrigo Girão Serrão\ttab\\tand \\\\ backslash\n"),
+    ("jsonl", '{"id": "europython-2024/aggregating-data-in-django-using-database-views", "speakers": ["Mikuláš Poul"], '
+              '"text": "tab\\tand \\\\ backslash"}\n'
+              '{"id": "europython-2024/animations-from-first-principles", "speakers": ["Rodrigo Girão Serrão"], '
+              '"text": "tab\\tand \\\\ backslash"}\n'),
+])
+def test_sql_writes_csv_tsv_or_json_lines(indexed, fmt, expected):
+    result = invoke("sql", SQL_ROWS, "--format", fmt)
+    assert (result.exit_code, result.stdout) == (0, expected)
+
+
+def test_sql_refuses_an_unknown_format(indexed):
+    result = invoke("sql", "select 1", "--format", "xml")
+    assert (result.exit_code, result.stderr) == (2, "error: --format must be table, csv, tsv or jsonl, not 'xml'\n")

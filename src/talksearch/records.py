@@ -68,6 +68,15 @@ class Sort(enum.StrEnum):
     DATE = "date"  # the best matches, newest first
 
 
+class RowFormat(enum.StrEnum):
+    """How `sql` writes its rows."""
+
+    TABLE = "table"  # a table, for reading
+    CSV = "csv"  # RFC 4180, a header row first
+    TSV = "tsv"  # tab-separated, a header row first; tab, newline and backslash in a value written \t, \n, \\
+    JSONL = "jsonl"  # one JSON object a line
+
+
 def choice(kind: type[E], value: object, name: str, *, optional: bool = False) -> E | None:
     """`value` as a member of `kind` (a member, or its value as text); UsageError naming `name` otherwise.
 

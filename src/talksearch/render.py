@@ -318,6 +318,28 @@ def detail(out: Console, info: Detail) -> None:
             indented(out, Text(f"[{'x' if todo.done else ' '}] {clean(todo.text)} (line {todo.line})"), 2)
 
 
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def rows(columns: list[str], found: list[tuple], format: str) -> None:
+    """Rows as CSV (a header first; lists comma-separated as a table shows them), TSV (tab, newline and backslash
+    in a value escaped as \\t, \\n, \\\\) or JSON lines (one object a line, lists as arrays): for a pipe."""
+    if format == "jsonl":
+        for row in found:
+            echo(json.dumps(jsonable(dict(zip(columns, row, strict=True))), ensure_ascii=False))
+    elif format == "tsv":
+        for values in (columns, *([cell(v) for v in row] for row in found)):
+            echo("\t".join(clean(v.translate(_TSV_ESCAPES)) for v in values))
+    else:
+        import csv
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([clean(c) for c in columns])
+        writer.writerows([clean(cell(v)) for v in row] for row in found)
+        STDOUT.write(buffer.getvalue())
+
+
 def table(out: Console, title: str, columns: list[str], rows: list[tuple]) -> None:
     """A table of values from the index (`cell` shows each one); every cell is printed as text."""
     grid = Table(title=Text(title) if title else None, title_justify="left")
