@@ -344,7 +344,7 @@ def todos(
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only DuckDB query over the tables in the README.")],
     limit: Annotated[int, typer.Option(min=1, help="Print at most N rows; stderr says when rows were left out.")] = SQL_LIMIT,
-    format: Annotated[str, typer.Option(
+    row_format: Annotated[str, typer.Option(
         "--format", help="table, or for a pipe csv, tsv or jsonl (one JSON object a line).")] = "table",
     index_dir: IndexDir = None,
     json: Json = False,
@@ -354,7 +354,7 @@ def sql(
     With --json (or --format jsonl), lists are JSON arrays, dates ISO 8601, blobs \\x and hex digits; tables, CSV and
     TSV show lists comma-separated.
     """
-    format = choice(RowFormat, format, "--format")
+    row_format = choice(RowFormat, row_format, "--format")
     with _open(index_dir) as kb:
         columns, rows = kb.sql_rows(query, limit=limit + 1)
     if len(rows) > limit:
@@ -362,10 +362,10 @@ def sql(
         typer.echo(f"sql: showing the first {limit} rows; there are more (--limit N shows N)", err=True)
     if json:
         render.print_json([dict(zip(columns, row, strict=True)) for row in rows])
-    elif format is RowFormat.TABLE:
+    elif row_format is RowFormat.TABLE:
         render.table(render.console(), "", columns, rows)
     else:
-        render.rows(columns, rows, format)
+        render.rows(columns, rows, row_format)
 
 
 def _show_hits(results, text: str, json: bool, *, start: int = 1) -> None:
