@@ -528,3 +528,27 @@ def test_sql_writes_csv_tsv_or_json_lines(indexed, fmt, expected):
 def test_sql_refuses_an_unknown_format(indexed):
     result = invoke("sql", "select 1", "--format", "xml")
     assert (result.exit_code, result.stderr) == (2, "error: --format must be table, csv, tsv or jsonl, not 'xml'\n")
+
+
+NOTES = DATA / "004_7fcc6484864bb2bb.txt"
+
+
+@pytest.mark.parametrize(("args", "lines"), [
+    (["--talk", "Talk 1: Ines Montani > Spacy"], [7, 11, 13, 15]),
+    (["--event", "pyconweb", "--open"], [7, 11, 13, 15]),
+    (["--file", "004_7fcc"], [7, 11, 13, 15]),
+    (["--file", str(NOTES)], [7, 11, 13, 15]),
+    (["--file", "nothing.md"], []),
+    (["--event", "europython-2024"], []),
+])
+def test_todos_filtered_by_talk_event_or_file(indexed, args, lines):
+    rows = json.loads(invoke("todos", *args, "--json").stdout)
+    assert [r["line"] for r in rows] == lines and all(r["path"] == str(NOTES) for r in rows)
+
+
+def test_todos_print_a_path_an_editor_opens(indexed, monkeypatch, tmp_path):
+    monkeypatch.chdir(DATA.parent)
+    assert "│   │ used LLM during annotation " in invoke("todos").stdout
+    assert "│ data/004_7fcc6484864bb2bb.txt:15 │" in invoke("todos").stdout
+    monkeypatch.chdir(tmp_path)
+    assert f"│ {NOTES}:15 │" in invoke("todos").stdout

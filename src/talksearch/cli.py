@@ -324,19 +324,24 @@ def sources(index_dir: IndexDir = None, json: Json = False) -> None:
 @command()
 def todos(
     open_only: Annotated[bool, typer.Option("--open", help="Only the open ones.")] = False,
+    talk: Annotated[Optional[str], typer.Option(
+        help="Only the notes of this talk (id, prefix, title or URL; any of its recordings), or this note.")] = None,
+    event: Annotated[Optional[str], typer.Option(help="Only notes of this event (slug or title).")] = None,
+    file: Annotated[Optional[str], typer.Option(
+        help="Only notes in this file (a path, or part of its name).")] = None,
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
-    """Checkbox items from your notes, with their note, talk and file:line."""
+    """Checkbox items from your notes, with their note, talk and path:line (relative to here when under it)."""
     with _open(index_dir) as kb:
-        rows = kb.todos(open_only=open_only)
+        rows = kb.todos(open_only=open_only, talk=talk, event=event, file=file)
     if json:
         render.print_json(rows)
     elif not rows:
         render.echo("no to-dos")
     else:
         render.table(render.console(), "to-dos", ["", "to-do", "note", "talk", "where"],
-                     [("x" if r["done"] else " ", r["text"], r["note"], r["talk"] or "", f"{r['file']}:{r['line']}")
+                     [("x" if r["done"] else " ", r["text"], r["note"], r["talk"] or "", render.place(r["path"], r["line"]))
                       for r in rows])
 
 

@@ -376,14 +376,35 @@ class KnowledgeBase:
             raise UsageError(f"sql: {reason} (the index is read-only; tables: {', '.join(SQL_TABLES)})") from exc
 
     @_guarded
-    def todos(self, *, open_only: bool = False) -> list[dict]:
-        """Checkbox items of every note, with their note, linked talk and file:line."""
-        where = "where not t.done" if open_only else ""
+    def todos(self, *, open_only: bool = False, talk: str | None = None, event: str | None = None,
+              file: str | Path | None = None) -> list[dict]:
+        """Checkbox items of the notes, with their note, linked talk, file (relative to its source folder), `path`
+        (absolute) and line. `talk`: the notes of that talk (an id, prefix, title or URL; any of its recordings)
+        or that note; `event`: notes whose talk's event or whose own context names it (as `Filters.event`);
+        `file`: notes in that file (its path, absolute or relative to the working directory, or part of its name)."""
+        where, args = ["true"], []
+        if open_only:
+            where.append("not t.done")
+        if talk is not None:
+            doc_id = self.resolve(talk)
+            where.append("(n.id = ? or n.talk_id in (select id from talks where group_id = "
+                         "(select group_id from talks where id = ?)))")
+            args += [doc_id, doc_id]
+        if event is not None:
+            if not isinstance(event, str) or not fold(event):
+                raise UsageError(f"event must be a string with letters or digits, not {event!r}")
+            where.append("(k.event_folded like ? or n.context_folded like ?)")
+            args += [f"%{fold(event)}%"] * 2
+        if file is not None:
+            if not isinstance(file, str | Path) or not str(file).strip():
+                raise UsageError(f"file must be a path or part of a file name, not {file!r}")
+            where.append("(n.path = ? or n.file like ? escape '\\')")
+            args += [str(Path(file).resolve()), "%" + str(file).replace("\\", "\\\\").replace("%", "\\%")
+                     .replace("_", "\\_") + "%"]
         return self._rows(
-            "select t.text, t.done, n.file, t.line, n.id as note_id, n.title as note, n.talk_id, k.title as talk "
-            f"from todos t join notes n on n.id = t.note_id left join talks k on k.id = n.talk_id {where} "
-            "order by n.file, t.line"
-        )
+            "select t.text, t.done, n.file, n.path, t.line, n.id as note_id, n.title as note, n.talk_id, "
+            "k.title as talk from todos t join notes n on n.id = t.note_id left join talks k on k.id = n.talk_id "
+            f"where {' and '.join(where)} order by n.file, t.line", *args)
 
     @staticmethod
     def to_frame(hits: list[Hit]) -> pd.DataFrame:

@@ -340,6 +340,17 @@ def rows(columns: list[str], found: list[tuple], format: str) -> None:
         STDOUT.write(buffer.getvalue())
 
 
+def place(path: str, line: int | None) -> str:
+    """`path:line` as an editor opens it: relative to the working directory when the file is under it, else absolute.
+
+    >>> place(os.path.join(os.getcwd(), "notes", "ep24.md"), 12), place("/elsewhere/ep24.md", 3)
+    ('notes/ep24.md:12', '/elsewhere/ep24.md:3')
+    """
+    relative = os.path.relpath(path)
+    shown = path if relative.startswith("..") else relative
+    return f"{shown}:{line}" if line is not None else shown
+
+
 def table(out: Console, title: str, columns: list[str], rows: list[tuple]) -> None:
     """A table of values from the index (`cell` shows each one); every cell is printed as text."""
     grid = Table(title=Text(title) if title else None, title_justify="left")
