@@ -67,7 +67,8 @@ def _options(
 
 Since = Annotated[Optional[int], typer.Option(help="Only talks from this year on.")]
 Until = Annotated[Optional[int], typer.Option(help="Only talks up to this year.")]
-Talk = Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.", callback=_a_reference)]
+Talk = Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, title, or its video or page URL.",
+                                      callback=_a_reference)]
 
 
 def command(*args, **kwargs):
