@@ -77,7 +77,7 @@ def test_format_without_paths_and_an_unknown_format_are_usage_errors(tmp_path):
     result = invoke("index", "--format", "notes", "--index-dir", tmp_path / "ix")
     assert (result.exit_code, result.stderr) == (2, "error: --format applies to the PATHs given with it: name them, "
                                                     "e.g. `talksearch index notes.txt --format notes`\n")
-    with pytest.raises(UsageError, match=r"^--format must be pyvideo, listing or notes, not 'csv'$"):
+    with pytest.raises(UsageError, match=r"^--format must be pyvideo, listing, notes or transcript, not 'csv'$"):
         build.run(tmp_path / "ix", [LISTING], format="csv", embedder_factory=lambda weights: None)
     assert not (tmp_path / "ix").exists()
 

@@ -34,10 +34,10 @@ def test_the_summary_counts_transcripts_unlinked_ones_and_what_was_left_out(hear
     summary = heard_index[1]
     assert summary.added == {"talks": 16, "notes": 0, "transcripts": 14}  # 12 + yt-dlp + meetup; the copy is one
     assert summary.unlinked == 1
-    assert summary.dropped["duplicate transcripts"] == 1
+    assert summary.dropped["duplicates"] == 1
     # the meetup's "Thank you for watching." six times, kept once; and a real one: Whisper wrote the same Hebrew
     # word every 30 s through "Observable Python Applications" (90 cues, 2 kept)
-    assert summary.dropped["repeated cues"] == 5 + 88
+    assert summary.dropped["repeated"] == 5 + 88
     assert summary.files == 16 + 15  # every file accounted for, the reviewed copy and its original too
 
 

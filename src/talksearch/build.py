@@ -47,7 +47,8 @@ class Summary:
     unchanged: int = 0  # files read whose talks and notes are all as before
     warnings: tuple[Skipped, ...] = ()  # files indexed despite a problem, and what it was
     unlinked: int = 0  # transcripts indexed on their own: no talk known to the index is theirs
-    dropped: dict[str, int] = field(default_factory=dict)  # what was left out of transcripts: cues, or files
+    # what was left out of transcripts: cues by why ("repeated", "punctuation", "sound"), and "duplicates" (files)
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
 def talk_document(talk: Talk) -> Document:
@@ -204,9 +205,9 @@ def _dropped(transcripts: list[Transcript], files: dict[str, list[str]]) -> dict
     dropped: dict[str, int] = {}
     for transcript in transcripts:
         for what, count in transcript.dropped:
-            dropped[f"{what} cues"] = dropped.get(f"{what} cues", 0) + count
+            dropped[what] = dropped.get(what, 0) + count
     if duplicates := sum(len(paths) - 1 for paths in files.values()):
-        dropped["duplicate transcripts"] = duplicates
+        dropped["duplicates"] = duplicates
     return dropped
 
 

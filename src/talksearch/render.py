@@ -262,6 +262,11 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute}:{second:02d}"
 
 
+_DROPPED = {"repeated": ("cue repeating the one before (a loop)", "cues repeating the ones before (loops)"),
+            "punctuation": ("cue without words", "cues without words"), "sound": ("sound label", "sound labels"),
+            "duplicates": ("second file of one talk", "second files of one talk")}
+
+
 def summary(out: Console, result: Summary) -> None:
     heard = any(part.get("transcripts") for part in (result.added, result.updated, result.removed))
 
@@ -279,7 +284,8 @@ def summary(out: Console, result: Summary) -> None:
         f"{result.passages} passages ({result.embedded} embedded); {result.seconds:.1f} s"
     )
     if result.unlinked or result.dropped:
-        dropped = ", ".join(f"{count} {what}" for what, count in result.dropped.items())
+        dropped = ", ".join(f"{count} {_DROPPED.get(what, (what, what))[count != 1]}"
+                            for what, count in result.dropped.items())
         out.print(Text("transcripts: " + "; ".join(part for part in (
             f"{result.unlinked} linked to no talk (searchable on their own)" if result.unlinked else "",
             f"left out {dropped}" if dropped else "") if part), style="dim"))
