@@ -50,6 +50,13 @@ class Detail:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # facet -> [(term, times named)]
     links: tuple[dict, ...] = ()  # a note's [[links]] ("to", resolved id or None) and backlinks ("from")
 
+    def to_dict(self) -> dict:
+        """The JSON form (`show --json`, the web's /api/talk): the hit's keys, then everything else."""
+        return {**self.hit.to_dict(), "fields": self.fields, "source_values": self.sources, "notes": self.notes,
+                "todos": [asdict(t) for t in self.todos],
+                "facets": {f: [{"term": t, "count": c} for t, c in terms] for f, terms in self.facets.items()},
+                "links": self.links}
+
 
 @dataclass(frozen=True)
 class Topics:
@@ -63,6 +70,11 @@ class Topics:
         import pandas as pd
 
         return pd.DataFrame([asdict(c) for terms in self.facets.values() for c in terms])
+
+    def to_dict(self) -> dict:
+        """The JSON form (`topics --json`, the web's /api/topics)."""
+        return {"documents": self.documents, "total": self.total,
+                "facets": {f: [asdict(c) for c in terms] for f, terms in self.facets.items()}}
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
@@ -112,6 +124,12 @@ class KnowledgeBase:
     @property
     def manifest(self) -> dict:
         return self.generation.manifest
+
+    @property
+    def replaced(self) -> bool:
+        """True once a later `talksearch index` run has made another generation live: open the index again to read it
+        (a long-running reader, such as `talksearch serve`, checks this before each request)."""
+        return store.live_name(self.root) != self.generation.path.name
 
     # -- asking ------------------------------------------------------------------------------------
 
@@ -334,6 +352,17 @@ class KnowledgeBase:
             f"from todos t join notes n on n.id = t.note_id left join talks k on k.id = n.talk_id {where} "
             "order by n.file, t.line"
         )
+
+    @_guarded
+    def notes_about(self, talk_ids: Sequence[str]) -> dict[str, list[dict]]:
+        """The notes linked to each of `talk_ids` (id, title, file, line), for results that list a talk's notes."""
+        found: dict[str, list[dict]] = {}
+        if not talk_ids:
+            return found
+        for row in self._rows("select talk_id, id, title, file, line_start as line from notes "
+                              "where talk_id in (select unnest(?::varchar[])) order by id", list(talk_ids)):
+            found.setdefault(row.pop("talk_id"), []).append(row)
+        return found
 
     @staticmethod
     def to_frame(hits: list[Hit]) -> pd.DataFrame:

@@ -57,6 +57,7 @@ from .generations import (
     connect,
     current,
     is_index,
+    live_name,
     locked,
     read_vectors,
     remove_stale,
@@ -77,7 +78,7 @@ __all__ = [
     "CURRENT", "DATABASE", "DEFAULT_INDEX", "DOCUMENT_IDS", "DOCUMENT_VECTORS", "ENCODER", "ENV_INDEX",
     "FACETS_FORMAT", "FOREIGN", "Generation", "HITS", "INDEX_FORMAT", "LEXICAL", "MANIFEST", "PASSAGE_DOCS",
     "PASSAGE_TEXTS", "Previous", "REINDEX", "Records", "RecordsWriter", "SCRATCH", "SEEDS", "SEED_CHARS", "VECTORS",
-    "Writer", "connect", "copy_mentions", "current", "is_index", "locked", "read_lexical", "read_passages",
+    "Writer", "connect", "copy_mentions", "current", "is_index", "live_name", "locked", "read_lexical", "read_passages",
     "read_previous", "read_talk_texts", "read_vectors", "remove_stale", "resolve_root", "save_lexical", "share",
     "write_documents", "write_lexical", "write_mentions", "write_metadata", "write_passage_owners", "write_passages",
 ]

@@ -217,6 +217,15 @@ def read_vectors(generation: Generation, *, expected: int):
     return index
 
 
+def live_name(root: Path) -> str | None:
+    """The name of the live generation as CURRENT says now (None: no index), without checking it: cheap enough to
+    ask before every request of a long-running reader."""
+    try:
+        return (root / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def is_index(folder: str | os.PathLike) -> bool:
     """A talksearch index directory: its CURRENT pointer names one of its generations."""
     try:
