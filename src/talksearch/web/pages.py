@@ -28,13 +28,15 @@ def page(name: str, *, status: int = 200, **context) -> HTMLResponse:
 def search(request: Request) -> Response:
     params = request.query_params
     form = {name: params.get(name, "") for name in FORM}
+    if form["sort"] == "relevance":  # the default, as the form sends it
+        form["sort"] = ""
     args = api.query_args(params, k=PAGE)
     kb = api.kb_of(request)
     if not args.text.strip():
         return page("search.html", q="", form=form, counts=kb.manifest.get("counts", {}), hits=None)
     hits = args.run(kb)
     return page("search.html", q=args.text, form=form, hits=hits, notes=linked_notes(kb, hits), offset=args.offset,
-                k=args.k, params={**{k: v for k, v in form.items() if v}, "q": args.text,
+                k=args.k, params={"q": args.text, **{k: v for k, v in form.items() if v},
                                   **({"k": args.k} if args.k != PAGE else {})})
 
 
