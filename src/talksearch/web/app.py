@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ..embed import Embedder
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")  # --host values that keep the index on this machine
+WARM_AFTER = 1.0  # seconds after the start at most before the index loads in the background, if no page was asked
 STATUS = {TalkNotFoundError: 404, AmbiguousTalkError: 404, UsageError: 400, IndexMissingError: 503,
           IndexDamagedError: 503, IndexReplacedError: 503, ModelError: 503}  # other TalksearchErrors: 500
 HEADERS = [  # on every response
@@ -67,6 +68,7 @@ class Library:
         self._kb: knowledge.KnowledgeBase | None = None
         self._lock = threading.Lock()
         self._reported: str | None = None
+        self.answered = threading.Event()  # set once a first request was answered
 
     def kb(self) -> knowledge.KnowledgeBase:
         with self._lock:
@@ -94,7 +96,9 @@ class Library:
             print(line, file=self.stderr or sys.stderr, flush=True)
 
     def warm(self) -> None:
-        """Load what a query reads (the encoder, vectors, stored fields, DuckDB) before the first one asks."""
+        """Load what a query reads (the encoder, vectors, stored fields, DuckDB) before the first one asks: once the
+        first page is out (or WARM_AFTER seconds have passed), so that loading does not slow the server's start."""
+        self.answered.wait(WARM_AFTER)
         with contextlib.suppress(TalksearchError):
             kb = self.kb()
             kb.query("warm up", k=1)
@@ -118,6 +122,8 @@ def endpoint(fn: Callable[[Request], Response]) -> Callable[[Request], Response]
             except IndexReplacedError:  # two `index` runs since the last request: read the new generation
                 library.forget()
                 return fn(request)
+            finally:
+                library.answered.set()
         except TalksearchError as exc:
             status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
             if status >= 500:
