@@ -397,7 +397,8 @@ def test_decomposed_accents_are_composed(tmp_path):
     ("talk.json", b"", "empty file"),
     ("notes.txt", b" \n\t\r\n", "empty file"),
     ("notes.txt", codecs.BOM_UTF8, "empty file"),
-    ("talks.csv", b"title,speaker\n", "unknown format: '.csv' file (expected .json, .txt, .md, .markdown or a folder)"),
+    ("talks.csv", b"title,speaker\n",
+     "unknown format: '.csv' file (expected .json, .txt, .md, .markdown, .srt, .vtt or a folder)"),
 ])
 def test_bad_file_is_skipped_with_its_reason(tmp_path, name, data, reason):
     file = tmp_path / name

@@ -23,7 +23,8 @@ from .embed import Embedder, Weights
 from .errors import InputError, ModelError, NoSourcesError, SourceMissingError, TalksearchError, UsageError
 from .link import link_notes, merge_talks
 from .passages import Extracted, document_means, split_and_embed
-from .records import Document, Format, Mention, Note, Progress, ReadResult, Skipped, Talk, choice
+from .records import Document, Format, Mention, Note, Progress, ReadResult, Skipped, Talk, Transcript, choice
+from .transcripts import choose, link_transcripts, transcript_document, video_url
 
 T = TypeVar("T")
 
@@ -45,6 +46,8 @@ class Summary:
     changed: int = 0  # files with a talk or note added or updated in this run
     unchanged: int = 0  # files read whose talks and notes are all as before
     warnings: tuple[Skipped, ...] = ()  # files indexed despite a problem, and what it was
+    unlinked: int = 0  # transcripts indexed on their own: no talk known to the index is theirs
+    dropped: dict[str, int] = field(default_factory=dict)  # what was left out of transcripts: cues, or files
 
 
 def talk_document(talk: Talk) -> Document:
@@ -68,15 +71,24 @@ class _Content:
     talks: list[Talk]
     notes: list[Note]
     links: dict[str, str]  # note id -> talk id
-    hashes: dict[str, str]  # talk or note id -> record hash (a note's with its link)
+    hashes: dict[str, str]  # talk, note or transcript id -> record hash (a note's with its link)
     skipped: tuple[Skipped, ...]
     files: int  # as each source counted them, for `sources`
+    transcripts: list[Transcript] = field(default_factory=list)  # the ones indexed (`transcripts.choose`)
+    transcript_links: dict[str, str] = field(default_factory=dict)  # transcript id -> talk id
+    transcript_files: dict[str, list[str]] = field(default_factory=dict)  # transcript id -> the files it stands for
 
     def documents(self) -> list[Document]:
-        """Talks, then notes: the order of `documents.pos`."""
+        """Talks, then notes, then transcripts: the order of `documents.pos`."""
         by_id = {t.id: t for t in self.talks}
         return ([talk_document(t) for t in self.talks]
-                + [note_document(n, by_id.get(self.links.get(n.id))) for n in self.notes])
+                + [note_document(n, by_id.get(self.links.get(n.id))) for n in self.notes]
+                + [transcript_document(t, by_id.get(self.transcript_links.get(t.id))) for t in self.transcripts])
+
+    @property
+    def texts(self) -> int:
+        """How many documents are talks and notes (the first ones), the rest transcripts."""
+        return len(self.talks) + len(self.notes)
 
 
 def run(
@@ -131,7 +143,7 @@ def run(
                 results[key] = ReadResult(skipped=(Skipped(key, exc.reason),), files=1)
         # an unmounted drive leaves an empty folder: a known source that had talks or notes and yields none is gone
         if gone := {key: _nothing_read(result) for key, result in results.items()
-                    if old.yielded.get(key) and not (result.talks or result.notes)}:
+                    if old.yielded.get(key) and not (result.talks or result.notes or result.transcripts)}:
             raise SourceMissingError(_missing(gone))
         progress("linking", 0, 1)
         skipped = tuple(s for r in results.values() for s in r.skipped)
@@ -139,40 +151,63 @@ def run(
         notes = distinct_notes(r.notes for r in results.values())
         # the PATHs given on this run, or on a plain refresh every known source, must yield something
         checked = [str(p.resolve()) for p in paths] or list(sources)
-        if checked and not any(results[key].talks or results[key].notes for key in checked):
+        if checked and not any(results[key].talks or results[key].notes or results[key].transcripts for key in checked):
             failed = [s for key in checked for s in results[key].skipped]
             detail = f"; {failed[0].path}: {failed[0].reason}" if failed else ""
             raise NoSourcesError(f"nothing could be read from {', '.join(checked)} "
                                  f"({len(failed)} files skipped{detail}); the index is unchanged")
         links = link_notes(notes, talks)
+        read = [t for r in results.values() for t in r.transcripts]
+        transcript_links = link_transcripts(read, talks)
+        transcripts, transcript_files = choose(read, transcript_links)
         new_talks = {t.id: _record_hash(t) for t in talks}
         new_notes = {n.id: _record_hash(n, links.get(n.id)) for n in notes}
-        if not rebuild and old.same(sources, new_talks, new_notes, skipped):
+        new_transcripts = {t.id: _record_hash(t, transcript_links.get(t.id), transcript_files[t.id])
+                           for t in transcripts}
+        if not rebuild and old.same(sources, new_talks, new_notes, skipped, new_transcripts):
             # in sync already: every record, link and skipped file as the live index has them
             store.remove_stale(root)
             count, embedded = old.passage_count, 0
         else:
             content = _Content(sources=sources, results=results, talks=talks, notes=notes, links=links,
-                               hashes=new_talks | new_notes, skipped=skipped,
-                               files=sum(r.files for r in results.values()))
+                               hashes=new_talks | new_notes | new_transcripts, skipped=skipped,
+                               files=sum(r.files for r in results.values()), transcripts=transcripts,
+                               transcript_links=transcript_links, transcript_files=transcript_files)
             count, embedded = _write(root, old, content, embedder_factory=embedder_factory, progress=progress)
         progress("writing", 1, 1)
         timer.stop()
 
     added, updated, removed = {}, {}, {}
-    for kind, new, before in (("talks", new_talks, old.talks), ("notes", new_notes, old.notes)):
+    for kind, new, before in (("talks", new_talks, old.talks), ("notes", new_notes, old.notes),
+                              ("transcripts", new_transcripts, old.transcripts)):
         added[kind] = len(new.keys() - before.keys())
         removed[kind] = len(before.keys() - new.keys())
         updated[kind] = sum(1 for k in new.keys() & before.keys() if new[k] != before[k])
     # every file looked at is accounted for: changed, unchanged or skipped (with its reason)
-    files_of = {t.id: {r.source for r in t.records} for t in talks} | {n.id: {n.path} for n in notes}
-    changed = {path for new, before in ((new_talks, old.talks), (new_notes, old.notes))
+    files_of = ({t.id: {r.source for r in t.records} for t in talks} | {n.id: {n.path} for n in notes}
+                | {t.id: set(transcript_files[t.id]) for t in transcripts})
+    changed = {path for new, before in ((new_talks, old.talks), (new_notes, old.notes),
+                                        (new_transcripts, old.transcripts))
                for doc_id, digest in new.items() if before.get(doc_id) != digest for path in files_of[doc_id]}
-    read = {path for paths in files_of.values() for path in paths}
-    return Summary(added=added, updated=updated, removed=removed, files=len(read | {s.path for s in skipped}),
+    read_files = {path for paths in files_of.values() for path in paths}
+    return Summary(added=added, updated=updated, removed=removed, files=len(read_files | {s.path for s in skipped}),
                    skipped=skipped, passages=count, embedded=embedded, seconds=time.perf_counter() - started,
                    sources=tuple(sources), stages=dict(timer.seconds), changed=len(changed),
-                   unchanged=len(read - changed), warnings=tuple(w for r in results.values() for w in r.warnings))
+                   unchanged=len(read_files - changed), warnings=tuple(w for r in results.values() for w in r.warnings),
+                   unlinked=sum(1 for t in transcripts if t.id not in transcript_links),
+                   dropped=_dropped(transcripts, transcript_files))
+
+
+def _dropped(transcripts: list[Transcript], files: dict[str, list[str]]) -> dict[str, int]:
+    """What the indexed transcripts left out: cues by why (repeated, punctuation), and the other files of their
+    talks (a reviewed copy's original)."""
+    dropped: dict[str, int] = {}
+    for transcript in transcripts:
+        for what, count in transcript.dropped:
+            dropped[f"{what} cues"] = dropped.get(f"{what} cues", 0) + count
+    if duplicates := sum(len(paths) - 1 for paths in files.values()):
+        dropped["duplicate transcripts"] = duplicates
+    return dropped
 
 
 def _write(root: Path, old: store.Previous, content: _Content, *, embedder_factory: Callable[[Weights], Embedder],
@@ -195,27 +230,35 @@ def _write(root: Path, old: store.Previous, content: _Content, *, embedder_facto
             writer.keep(old.weights.directory, store.ENCODER)
         passages, vectors, extracted, embedded = split_and_embed(documents, old, embedder, progress, writer)
         progress("writing", 0, 1)
-        counts = {"talks": len(content.talks), "notes": len(content.notes), "passages": len(passages.owner),
-                  "files": content.files, "skipped": len(content.skipped)}
+        counts = {"talks": len(content.talks), "notes": len(content.notes), "transcripts": len(content.transcripts),
+                  "passages": len(passages.owner), "files": content.files, "skipped": len(content.skipped)}
         writer.write_vectors(vectors)
         writer.write_document_vectors(document_means(len(documents), passages.owner, vectors))
         del vectors
         store.write_passages(writer, documents, passages)
         store.write_passage_owners(writer, passages)
+        windows = store.write_windows(writer, documents, passages, first=content.texts)
         del passages
         progress("facets", 0, 1)
-        gazetteer, facet_sources = _gazetteer(documents, content, extracted, embedder, writer.scratch)
+        texts = documents[: content.texts]  # a transcript's words are not looked through for facets
+        gazetteer, facet_sources = _gazetteer(texts, content, extracted, embedder, writer.scratch)
         digest = gazetteer.digest()
-        _write_mentions(writer, documents, facet_sources, gazetteer, extracted, content.hashes,
+        _write_mentions(writer, texts, facet_sources, gazetteer, extracted, content.hashes,
                         old.generation if old.gazetteer == digest else None)
         del extracted, facet_sources, gazetteer
         progress("writing", 0, 1)
         store.write_metadata(writer, talks=content.talks, notes=content.notes, links=content.links,
                              documents=documents, results=content.results, sources=content.sources,
                              hashes=content.hashes)
-        store.write_documents(writer, documents)
+        talk = {t.id: t for t in content.talks}.get
+        urls = {t.id: video_url(t, talk(content.transcript_links.get(t.id))) for t in content.transcripts}
+        store.write_transcripts(writer, content.transcripts, links=content.transcript_links,
+                                files=content.transcript_files, urls=urls, documents=documents,
+                                sources=content.sources, hashes=content.hashes)
+        store.write_documents(writer, documents, homes=_homes(documents, content.transcript_links))
         # last: what it imports (bm25s, scipy) and allocates stays held, and it needs only the documents
-        store.write_lexical(writer, lexical.build(documents))
+        store.write_lexical(writer, lexical.build(texts))
+        store.write_lexical(writer, lexical.build(windows), store.LEXICAL_WINDOWS)
         writer.commit({
             "model": embedder.name,
             "dimension": embedder.dimension,
@@ -227,6 +270,14 @@ def _write(root: Path, old: store.Previous, content: _Content, *, embedder_facto
             **({"adapted": old.weights.adapted} if old.weights.adapted else {}),
         })
     return counts["passages"], embedded
+
+
+def _homes(documents: list[Document], links: dict[str, str]):
+    """Each document's position as results show it: its own, or a linked transcript's talk's."""
+    import numpy as np
+
+    position = {d.id: pos for pos, d in enumerate(documents)}
+    return np.asarray([position.get(links.get(d.id), pos) for pos, d in enumerate(documents)], dtype=np.int64)
 
 
 def _write_mentions(writer: store.Writer, documents: list[Document], sources: list[facets.Source],
@@ -439,10 +490,11 @@ def _forked(function: Callable[[], T]) -> T:
     return value
 
 
-def _record_hash(record, talk_id: str | None = None) -> str:
+def _record_hash(record, talk_id: str | None = None, files: list[str] | None = None) -> str:
+    """A record's hash, with the talk it is linked to (a note's, a transcript's) and the files it stands for."""
     from dataclasses import asdict
 
-    payload = json.dumps([asdict(record), talk_id], sort_keys=True, default=str)
+    payload = json.dumps([asdict(record), talk_id, *([files] if files else [])], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,7 +17,7 @@ import typer
 
 from . import render
 from .errors import AmbiguousTalkError, TalksearchError
-from .records import Format, Kind, Mode, Precision, Sort, choice
+from .records import Format, Kind, Mode, Precision, Sort, Within, choice
 
 app = typer.Typer(
     help="Search conference talks and your notes on them, locally, by meaning.",
@@ -161,7 +162,10 @@ def query(
     speaker: Annotated[Optional[str], typer.Option(help="Only talks by this speaker (any case or accents).")] = None,
     since: Annotated[Optional[int], typer.Option(help="Only talks from this year on.")] = None,
     until: Annotated[Optional[int], typer.Option(help="Only talks up to this year.")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="Only talks or only notes: talk|note.")] = None,
+    kind: Annotated[Optional[str], typer.Option(
+        help="Only talks, notes, or transcripts linked to no talk: talk|note|transcript.")] = None,
+    within: Annotated[Optional[str], typer.Option(
+        "--in", help="Search only abstracts, only transcripts (what was said) or only notes: abstract|transcript|note.")] = None,
     lang: Annotated[Optional[str], typer.Option(help="Only talks in this language (en, eng, es, ...).")] = None,
     mentions: Annotated[Optional[list[str]], typer.Option(
         help="Only talks and notes that name this tool, entity or phrase (e.g. celery); repeat for several.")] = None,
@@ -182,8 +186,9 @@ def query(
 
     # one message for a value outside a closed set, the library's (`records.choice`), named as the flag
     kind, mode, sort = choice(Kind, kind, "--kind", optional=True), choice(Mode, mode, "--mode"), choice(Sort, sort, "--sort")
+    within = choice(Within, within, "--in", optional=True)
     filters = Filters(event=event, speaker=speaker, since=since, until=until, kind=kind, lang=lang,
-                      mentions=tuple(mentions or ()))
+                      mentions=tuple(mentions or ()), within=within)
     with _open(index_dir) as kb:
         results = kb.query(text, k=k, offset=offset, filters=filters, mode=mode, all_recordings=all_recordings,
                            explain=explain, sort=sort)
@@ -219,6 +224,41 @@ def show(
         render.print_json(info.to_dict())
     else:
         render.detail(render.console(), info)
+
+
+def _a_time(value: Optional[str]) -> float:  # noqa: UP045 - a callback's annotation as typer reads it
+    """--at as seconds: "12:34", "1:02:03", "754" or "754s"."""
+    if value is None:
+        return 0.0
+    parts = value.strip().removesuffix("s").split(":")
+    try:
+        if len(parts) > 3 or any(not p.isdigit() for p in parts[1:]):
+            raise ValueError
+        seconds = 0.0
+        for part in parts:
+            seconds = seconds * 60 + float(part)
+        if seconds < 0 or seconds != seconds:
+            raise ValueError
+    except ValueError:
+        raise typer.BadParameter(f"must be a time such as 12:34, 1:02:03 or 754 (seconds), not {value!r}") from None
+    return seconds
+
+
+@command()
+def transcript(
+    talk: Talk,
+    at: Annotated[Optional[str], typer.Option(callback=_a_time, help="Start here: 12:34, 1:02:03, or seconds.")] = None,
+    index_dir: IndexDir = None,
+    json: Json = False,
+) -> None:
+    """What was said in TALK, cue by cue with its time (from --at on)."""
+    start = at or 0.0
+    with _open(index_dir) as kb:
+        found = kb.transcript(talk)
+    if json:
+        render.print_json({**asdict(found), "cues": [cue._asdict() for cue in found.cues if cue.end >= start]})
+    else:
+        render.transcript(render.console(), found, at=start)
 
 
 PLURALS = {"tool": "tools", "entity": "entities", "phrase": "phrases"}

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import store
 from .errors import AmbiguousTalkError, TalkNotFoundError, UsageError
 from .normalize import fold, key
-from .records import Hit, Kind, Mode, Sort, Todo, choice
+from .records import Cue, Hit, Kind, Mode, Sort, Todo, Transcript, choice
 from .search import MMR_DIVERSITY, SHIPPED, Filters, Rankers, Searcher
 
 if TYPE_CHECKING:
@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from .embed import Embedder
     from .topics import Characteristic
 
+_TRANSCRIPT_COLUMNS = ("id, talk_id, title, file, path, source, files, video_id, video_url, language, english, event, "
+                       "original, duration, cues, dropped")
 MAX_CANDIDATES = 8  # candidates listed for an ambiguous reference
 SQL_TABLES = ("talks", "talk_sources", "speakers", "events", "sources", "skipped", "notes", "todos", "passages",
-              "documents", "mentions")
+              "documents", "mentions", "transcripts", "cues")
 T = TypeVar("T")
 FACET_LIST = 12  # tools, entities and phrases `show` lists for a talk
 
@@ -49,13 +51,14 @@ class Detail:
     todos: tuple[Todo, ...]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # facet -> [(term, times named)]
     links: tuple[dict, ...] = ()  # a note's [[links]] ("to", resolved id or None) and backlinks ("from")
+    transcripts: tuple[dict, ...] = ()  # a talk's (any recording's): file, files, language, duration, cues, ...
 
     def to_dict(self) -> dict:
         """The JSON form (`show --json`, the web's /api/talk): the hit's keys, then everything else."""
         return {**self.hit.to_dict(), "fields": self.fields, "source_values": self.sources, "notes": self.notes,
                 "todos": [asdict(t) for t in self.todos],
                 "facets": {f: [{"term": t, "count": c} for t, c in terms] for f, terms in self.facets.items()},
-                "links": self.links}
+                "links": self.links, "transcripts": self.transcripts}
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,12 @@ class KnowledgeBase:
         pos = self.searcher.position[doc_id]
         hit = self.searcher.hit(pos)
         links: tuple[dict, ...] = ()
-        if hit.kind is Kind.TALK:
+        transcripts: tuple[dict, ...] = ()
+        if hit.kind is Kind.TRANSCRIPT:
+            fields = self._row(f"select {_TRANSCRIPT_COLUMNS} from transcripts where id = ?", doc_id)
+            sources = tuple({"source": fields["source"], "file": path, "format": "transcript"} for path in fields["files"])
+            notes, todos, transcripts = (), (), (fields,)
+        elif hit.kind is Kind.TALK:
             fields = self._row("select * exclude (doc_hash, record_hash, event_folded) from talks where id = ?", doc_id)
             sources = self._rows("select * exclude (talk_id) from talk_sources where talk_id = ? order by format, source", doc_id)
             # notes linked to any recording of the talk
@@ -192,6 +200,8 @@ class KnowledgeBase:
             todos = tuple(Todo(r["text"], r["done"], r["line"]) for r in self._rows(
                 f"select t.* from todos t join notes n on n.id = t.note_id where n.talk_id in {recordings} "
                 "order by t.line", doc_id))
+            transcripts = tuple(self._rows(f"select {_TRANSCRIPT_COLUMNS} from transcripts where talk_id in "
+                                           f"{recordings} order by talk_id <> ?, id", doc_id, doc_id))
         else:
             fields = self._row("select * exclude (doc_hash, record_hash, context_folded, speakers_folded) from notes "
                                "where id = ?", doc_id)
@@ -205,7 +215,28 @@ class KnowledgeBase:
                 [doc_id]).fetchall():
             if len(found.setdefault(facet, [])) < FACET_LIST:
                 found[facet].append((term, count))
-        return Detail(hit, fields, tuple(sources), tuple(notes), todos, found, links)
+        return Detail(hit, fields, tuple(sources), tuple(notes), todos, found, links, transcripts)
+
+    @_guarded
+    def transcript(self, ref: str) -> Transcript:
+        """The transcript of a talk (of the recording `ref` names, else of another recording of it), or a transcript
+        linked to no talk, with every cue; `TalkNotFoundError` when it has none."""
+        import json
+
+        doc_id = self.resolve(ref)
+        recordings = "(select id from talks where group_id = (select group_id from talks where id = ?))"
+        row = self.con.execute(
+            "select x.id, coalesce(t.title, x.title), x.file, x.path, x.video_id, x.language, x.english, x.event, "
+            "x.original, x.dropped from transcripts x left join talks t on t.id = x.talk_id "
+            f"where x.id = ? or x.talk_id = ? or x.talk_id in {recordings} order by x.id <> ?, x.talk_id <> ?, x.id limit 1",
+            [doc_id, doc_id, doc_id, doc_id, doc_id]).fetchone()
+        if row is None:
+            raise TalkNotFoundError(f"{doc_id} has no transcript; `talksearch index` reads .srt and .vtt files")
+        transcript_id, title, file, path, video_id, language, english, event, original, dropped = row
+        cues = tuple(Cue(*cue) for cue in self.con.execute(
+            'select start, "end", text from cues where transcript_id = ? order by n', [transcript_id]).fetchall())
+        return Transcript(transcript_id, title, file, path, cues, video_id, language, english, event, original,
+                          tuple(json.loads(dropped).items()))
 
     def _links(self, doc_id: str, fields: dict) -> tuple[dict, ...]:
         """A note's `[[links]]`, each resolved to the note it names (by title or file name), then its backlinks."""
@@ -372,7 +403,7 @@ class KnowledgeBase:
         import pandas as pd
 
         columns = [f.name for f in fields(Hit) if f.name != "explain" or any(h.explain is not None for h in hits)]
-        rows = [{"file": None, "line": None, "todos": (), "section": None, **hit.to_dict()} for hit in hits]
+        rows = [{"file": None, "line": None, "todos": (), "section": None, "moment": None, **hit.to_dict()} for hit in hits]
         return pd.DataFrame(rows, columns=columns).astype({"line": "Int64", "score": "float64"})
 
     @_guarded

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from . import facets, store
 from .embed import MAX_TOKENS, Embedder
-from .records import Document, Mention, Passages, Progress
+from .records import Cue, Document, Kind, Mention, Passages, Progress
 from .text import MAX_CHARS
 
 if TYPE_CHECKING:
     import numpy as np
 
+NAN = float("nan")  # the start and end of a passage that is not a transcript's
 EMBED_CHUNK = 512  # passages handed to the embedder per call (progress granularity)
 HEADER_TOKENS = 64  # at most this much of a title is repeated in front of each passage
 
@@ -46,6 +47,8 @@ class Extracted:
         self.old = old
 
     def __getitem__(self, pos: int) -> list[Mention]:
+        if self.documents[pos].kind == Kind.TRANSCRIPT:  # not looked through for facets
+            return []
         doc_hash = self.documents[pos].hash
         number = self.fresh.get(doc_hash)
         if number is None:
@@ -68,8 +71,12 @@ def split_and_embed(documents: list[Document], old: store.Previous, embedder: Em
 
     fresh: dict[str, int] = {}  # content hash -> its number among the documents to split
     todo_docs: list[Document] = []
+    cut: dict[str, list[Cue]] = {}  # a new transcript's content hash -> its windows
     for doc in documents:
-        if not old.reuses(doc.hash) and doc.hash not in fresh:
+        if doc.kind == Kind.TRANSCRIPT:
+            if not old.reuses(doc.hash) and doc.hash not in cut:
+                cut[doc.hash] = windows(doc.cues, embedder)
+        elif not old.reuses(doc.hash) and doc.hash not in fresh:
             fresh[doc.hash] = len(todo_docs)
             todo_docs.append(doc)
     spill = writer.scratch
@@ -99,19 +106,25 @@ def split_and_embed(documents: list[Document], old: store.Previous, embedder: Em
 
     # every document's passages in row order: copied (old row), or this run's chunks, or the document's meta
     chunk_texts = store.Records.open(spill / "chunks")
-    owner, ordinals, copied = array("q"), array("q"), array("q")
+    owner, ordinals, copied, starts, ends = array("q"), array("q"), array("q"), array("d"), array("d")
     headers = [""] * len(documents)  # the title in front of each chunk to embed
     with writer.passage_texts() as out:
-        def add(pos: int, ordinal: int, row: int, text: str) -> None:
+        def add(pos: int, ordinal: int, row: int, text: str, start: float = NAN, end: float = NAN) -> None:
             owner.append(pos)
             ordinals.append(ordinal)
             copied.append(row)
+            starts.append(start)
+            ends.append(end)
             out.append(text)
 
         for pos, doc in enumerate(documents):
+            if doc.hash in cut:  # a transcript's windows, embedded as they are: what was said, without a title
+                for ordinal, window in enumerate(cut[doc.hash], start=1):
+                    add(pos, ordinal, -1, window.text, window.start, window.end)
+                continue
             if doc.hash not in fresh:
-                for row, ordinal, text in old.passages[doc.hash]:
-                    add(pos, ordinal, row, text)
+                for row, ordinal, text, start, end in old.passages[doc.hash]:
+                    add(pos, ordinal, row, text, start, end)
                 continue
             first, count = (int(x) for x in split[fresh[doc.hash]])
             if not count:  # no text: the title, speakers and event are its one passage (ordinal 0)
@@ -121,7 +134,8 @@ def split_and_embed(documents: list[Document], old: store.Previous, embedder: Em
             for ordinal in range(1, count + 1):
                 add(pos, ordinal, -1, chunk_texts[first + ordinal - 1])
     del chunk_texts
-    passages = Passages(np.frombuffer(owner, dtype=np.int64), np.frombuffer(ordinals, dtype=np.int64))
+    passages = Passages(np.frombuffer(owner, dtype=np.int64), np.frombuffer(ordinals, dtype=np.int64),
+                        np.frombuffer(starts, dtype=np.float64), np.frombuffer(ends, dtype=np.float64))
     copied = np.frombuffer(copied, dtype=np.int64)
 
     vectors = np.zeros((len(copied), embedder.dimension), dtype=np.float32)
@@ -132,6 +146,14 @@ def split_and_embed(documents: list[Document], old: store.Previous, embedder: Em
     embed_passages(vectors, todo, writer.read_passage_texts(), passages, headers, embedder, progress)
     extracted = Extracted(documents, fresh, rows, store.Records.open(spill / "extracted"), old)
     return passages, vectors, extracted, len(todo)
+
+
+def windows(cues: Sequence[Cue], embedder: Embedder) -> list[Cue]:
+    """A transcript's cues as windows of consecutive cues that fit the encoder window (`cues.windows`)."""
+    from .cues import windows as cut
+
+    tokenizer = embedder.tokenizer
+    return cut(cues, budget=MAX_TOKENS - 3, count_tokens=tokenizer.count, offsets=tokenizer.offsets)
 
 
 class _Blocks(Sequence[list[str]]):

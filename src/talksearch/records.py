@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 E = TypeVar("E", bound=enum.StrEnum)
 PASSAGE_VERSION = 3  # bump when passage splitting changes, to re-split everything (3: no space added inside a word)
+TRANSCRIPT_VERSION = 1  # bump when a transcript's windows change, to cut every transcript again
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), called as a long run goes
 
@@ -54,6 +55,14 @@ class Kind(enum.StrEnum):
     TALK = "talk"
     NOTE = "note"
     TRANSCRIPT = "transcript"  # a transcript linked to no talk: its own item, titled by its file name
+
+
+class Within(enum.StrEnum):
+    """Which text of the documents a query searches (`--in`)."""
+
+    ABSTRACT = "abstract"  # talks by their catalog text
+    TRANSCRIPT = "transcript"  # talks by what was said in them, and transcripts linked to no talk
+    NOTE = "note"
 
 
 class Mode(enum.StrEnum):
@@ -272,6 +281,11 @@ class Hit:
         if self.kind is Kind.TALK:
             for key in ("file", "line", "todos"):
                 data.pop(key)
+        elif self.kind is Kind.NOTE:
+            data.pop("moment")  # a talk's or a transcript's: null for a talk without a transcript
+        else:
+            for key in ("line", "todos"):
+                data.pop(key)
         if self.section is None:
             data.pop("section")
         if self.explain is None:
@@ -327,10 +341,14 @@ class Document:
     meta: str  # title, speakers and event: the one passage of a document without text
     text: str
     english: bool = True  # English or unknown: entities and phrases are extracted
+    cues: tuple[Cue, ...] = ()  # a transcript's: its passages are windows of them, with their times
 
     @cached_property  # asked for by reuse, scratch look-ups and the metadata: the whole text hashed once
     def hash(self) -> str:
-        payload = json.dumps([PASSAGE_VERSION, self.kind, self.title, self.meta, self.text, self.english])
+        if self.kind == Kind.TRANSCRIPT:  # its passages are its cues' windows, embedded without a title
+            payload = json.dumps([PASSAGE_VERSION, TRANSCRIPT_VERSION, self.kind, self.english, self.cues])
+        else:
+            payload = json.dumps([PASSAGE_VERSION, self.kind, self.title, self.meta, self.text, self.english])
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -341,3 +359,5 @@ class Passages:
 
     owner: np.ndarray
     ordinal: np.ndarray
+    start: np.ndarray | None = None  # seconds into the video where a transcript's passage starts; NaN for others
+    end: np.ndarray | None = None

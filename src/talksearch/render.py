@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .adapt import Summary as AdaptSummary
     from .build import Summary
     from .kb import Detail
-    from .records import Hit
+    from .records import Hit, Transcript
 
 # C0 and C1 controls but tab and newline; bidi embeddings, overrides and isolates (they reorder what follows them)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -190,21 +190,41 @@ def hits(out: Console, results: list[Hit], query: str = "", *, start: int = 1) -
         if hit.snippet:  # a note's section first: "Questions › …"
             section = Text(f"{clean(hit.section)} › ", style="bold cyan") if hit.section else Text()
             indented(out, section + highlight(hit.snippet, query))
+        if hit.moment:  # "▶ 12:34  what was said", then the link that starts the video there
+            moment = hit.moment
+            indented(out, Text(f"▶ {clock(moment.start)}  ", style="bold green") + highlight(moment.text, query))
+            if moment.url and moment.url != hit.url:
+                indented(out, Text(moment.url if "t=" in moment.url else f"{moment.url} at {clock(moment.start)}",
+                                   style="green"))
         if len(hit.recordings) > 1:
             others = ", ".join(f"{clean(r.event)} ({r.date or '?'})" for r in hit.recordings if r.id != hit.id)
             indented(out, Text(f"also given at: {others}", style="dim"))
         if hit.explain:
             e = hit.explain
             ranks = " · ".join(f"{name} rank {e[f'{name}_rank']} score {e[f'{name}_score']}"
+                               + (f" (by its {e[f'{name}_from']})" if e.get(f"{name}_from") else "")
                                if e[f"{name}_rank"] is not None else f"{name}: no score (no match, or not in this mode)"
                                for name in ("dense", "lexical"))
             indented(out, Text(ranks, style="magenta"))
         indented(out, Text("  ".join(clean(part) for part in (hit.url, f"id: {hit.id}") if part), style="dim"))
 
 
+def clock(seconds: float) -> str:
+    """Seconds as a video player shows them: "12:34", "1:02:03".
+
+    >>> clock(754.2), clock(3723), clock(5)
+    ('12:34', '1:02:03', '0:05')
+    """
+    minutes, second = divmod(int(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute}:{second:02d}"
+
+
 def summary(out: Console, result: Summary) -> None:
+    heard = any(part.get("transcripts") for part in (result.added, result.updated, result.removed))
+
     def counts(part: dict[str, int]) -> str:
-        return f"{part['talks']} talks, {part['notes']} notes"
+        return f"{part['talks']} talks, {part['notes']} notes" + (f", {part['transcripts']} transcripts" if heard else "")
 
     for skipped in result.skipped:
         out.print(Text(f"skipped {one_line(skipped.path)}: {one_line(skipped.reason)}", style="yellow"))
@@ -216,6 +236,11 @@ def summary(out: Console, result: Summary) -> None:
         f"updated {counts(result.updated)}; removed {counts(result.removed)}; "
         f"{result.passages} passages ({result.embedded} embedded); {result.seconds:.1f} s"
     )
+    if result.unlinked or result.dropped:
+        dropped = ", ".join(f"{count} {what}" for what, count in result.dropped.items())
+        out.print(Text("transcripts: " + "; ".join(part for part in (
+            f"{result.unlinked} linked to no talk (searchable on their own)" if result.unlinked else "",
+            f"left out {dropped}" if dropped else "") if part), style="dim"))
     _stages(out, result.stages)
 
 
@@ -270,10 +295,25 @@ def detail(out: Console, info: Detail) -> None:
     for facet, terms in info.facets.items():
         out.print(Text({"entity": "entities"}.get(facet, f"{facet}s"), style="bold"))
         indented(out, Text(clean(", ".join(f"{term} ({count})" if count > 1 else term for term, count in terms))), 2)
+    if info.transcripts and hit.kind.value == "talk":
+        out.print(Text("transcripts", style="bold"))
+        for t in info.transcripts:
+            others = [f for f in t["files"] if f != t["path"]]
+            about = [t["path"], t["language"] or ("English" if t["english"] else "not English"), clock(t["duration"]),
+                     f"{t['cues']} cues", f"also: {', '.join(others)}" if others else None]
+            indented(out, Text(" · ".join(clean(cell(v)) for v in about if v)), 2)
     if info.todos:
         out.print(Text("to-dos", style="bold"))
         for todo in info.todos:
             indented(out, Text(f"[{'x' if todo.done else ' '}] {clean(todo.text)} (line {todo.line})"), 2)
+
+
+def transcript(out: Console, transcript: Transcript, *, at: float = 0.0) -> None:
+    """A transcript's cues from `at` seconds on, each with its time."""
+    out.print(Text(clean(transcript.title), style="bold"))
+    for cue in transcript.cues:
+        if cue.end >= at:
+            indented(out, Text(clean(cue.text)), 9, first=Text(f"{clock(cue.start):>8} ", style="green"))
 
 
 def table(out: Console, title: str, columns: list[str], rows: list[tuple]) -> None:

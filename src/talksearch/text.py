@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from talksearch.cues import CountTokens, TokenOffsets, cut_at_words
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
@@ -29,10 +31,6 @@ CHUNK = 128  # documents handed to a worker at a time
 WORKER_CHUNKS = 16  # chunks a worker takes before a new one is forked in its place (`analyse`)
 MAX_CHARS = 20_000  # paragraphs longer than this are cut at line/space boundaries before spaCy
 _BLANK_LINES = re.compile(r"\n\s*\n")
-
-# word pieces of each string (no special tokens); offsets of each piece for long sentences
-CountTokens = Callable[[list[str]], list[int]]
-TokenOffsets = Callable[[str], list[tuple[int, int]]]
 
 
 def load_sentencizer(*, entities: bool = False) -> Language:
@@ -232,7 +230,7 @@ def pack(
     current: list[str] = []
     used = 0
     for (sentence, new_para), n in zip(sentences, counts, strict=True):
-        pieces = [(sentence, n)] if n <= budget else _windows(sentence, budget, offsets)
+        pieces = [(sentence, n)] if n <= budget else cut_at_words(sentence, budget, offsets)
         for piece, m in pieces:
             if current and used + m > budget:
                 passages.append(" ".join(current))
@@ -246,22 +244,3 @@ def pack(
         passages.append(" ".join(current))
     return [p.replace("\n ", "\n") for p in passages]
 
-
-def _windows(sentence: str, budget: int, offsets: TokenOffsets) -> list[tuple[str, int]]:
-    """Cut an over-long sentence into windows of at most `budget` pieces, at word starts."""
-    spans = offsets(sentence)
-    windows = []
-    start = 0
-    while start < len(spans):
-        end = min(start + budget, len(spans))
-        if end < len(spans):
-            # back off to a piece that starts a word, so words are not split
-            back = end
-            while back > start + 1 and not sentence[spans[back][0] - 1 : spans[back][0]].isspace():
-                back -= 1
-            end = back if back > start + 1 else end
-        char_start = spans[start][0]
-        char_end = spans[end][0] if end < len(spans) else len(sentence)
-        windows.append((sentence[char_start:char_end].strip(), end - start))
-        start = end
-    return [(text, n) for text, n in windows if text]

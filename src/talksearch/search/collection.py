@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ..lexical import Index
 
 
+TRANSCRIPT_SHARE = 0.5  # weight of a talk's transcript beside its abstract in the vector `related` compares
+
+
 class Collection:
     """The documents of one index generation, as rankers and hits read them."""
 
@@ -49,6 +52,39 @@ class Collection:
     @cached_property
     def position(self) -> dict[str, int]:
         return {doc_id: pos for pos, doc_id in enumerate(self._documents[0])}
+
+    @cached_property
+    def kinds(self) -> np.ndarray:
+        """Each document's kind, by position (an array of strings)."""
+        import numpy as np
+
+        return np.asarray(self._documents[1])
+
+    @cached_property
+    def homes(self) -> np.ndarray:
+        """Each document's position as results show it: its own, or (a transcript linked to a talk) its talk's."""
+        return self.generation.array(store.HOMES)
+
+    @cached_property
+    def linked(self) -> np.ndarray:
+        """The positions of the transcripts linked to a talk: ranked as their talk, never a row of their own."""
+        import numpy as np
+
+        return np.flatnonzero(self.homes != np.arange(len(self.homes)))
+
+    @cached_property
+    def _transcripts_of(self) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for pos in self.linked.tolist():
+            found.setdefault(int(self.homes[pos]), []).append(pos)
+        return found
+
+    def transcripts_of(self, pos: int) -> list[int]:
+        """The positions of the transcripts that show as the document at `pos`: a talk's linked ones, or an unlinked
+        transcript itself."""
+        if self._documents[1][pos] == "transcript":
+            return [pos]
+        return self._transcripts_of.get(pos, [])
 
     @cached_property
     def talk_ids(self) -> frozenset[str]:
@@ -94,9 +130,40 @@ class Collection:
         return self.generation.array(store.PASSAGE_DOCS)
 
     @cached_property
+    def passage_spans(self) -> np.ndarray:
+        """Each passage's start and end in seconds, by row (NaN: not a transcript's)."""
+        return self.generation.array(store.PASSAGE_SPANS)
+
+    @cached_property
+    def first_window(self) -> int:
+        """The row of the first transcript passage (window): they are the last rows, after every talk's and note's."""
+        import numpy as np
+
+        texts = int(np.count_nonzero(self.kinds != "transcript"))
+        return int(np.searchsorted(self.passage_owner, texts))
+
+    @cached_property
+    def window_bm25(self) -> Index:
+        """BM25 over the transcripts' windows: row i is passage `first_window` + i."""
+        return self.generation.read(store.LEXICAL_WINDOWS, store.read_lexical, errors=(OSError, ValueError, KeyError))
+
+    @cached_property
     def document_vectors(self) -> np.ndarray:
         """Each document's whole text as one normalised vector, by position."""
         return self.generation.array(store.DOCUMENT_VECTORS)
+
+    @cached_property
+    def heard_vectors(self) -> dict[int, np.ndarray]:
+        """The whole-text vector of each talk with a transcript: its own (the abstract's) plus TRANSCRIPT_SHARE of its
+        transcripts' mean, normalised; what `related` compares it by."""
+        import numpy as np
+
+        vectors = self.document_vectors
+        out = {}
+        for pos, transcripts in self._transcripts_of.items():
+            mixed = vectors[pos] + TRANSCRIPT_SHARE * vectors[transcripts].mean(axis=0)
+            out[pos] = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
+        return out
 
     @cached_property
     def vectors(self):
@@ -135,16 +202,22 @@ class Collection:
 
         return np.flatnonzero(self.passage_owner == pos)
 
+    def passage_cosines(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """The cosine of each passage at `rows` to `vector`."""
+        import numpy as np
+
+        if self.passage_vectors is not None:
+            vectors = self.passage_vectors[rows]
+        else:
+            vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows])
+        return vectors @ vector
+
     def best_passage(self, pos: int, vector: np.ndarray) -> int:
         """The row of the document's passage closest to `vector`."""
         import numpy as np
 
         rows = self.passage_rows(pos)
-        if self.passage_vectors is not None:
-            vectors = self.passage_vectors[rows]
-        else:
-            vectors = np.vstack([self.vectors.reconstruct(int(r)) for r in rows])
-        return int(rows[int(np.argmax(vectors @ vector))])
+        return int(rows[int(np.argmax(self.passage_cosines(rows, vector)))])
 
     @cached_property
     def _speaker_sets(self) -> dict[str, frozenset[str]]:

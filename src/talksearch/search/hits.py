@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..normalize import fold_word
-from ..records import Hit, Kind, Recording, Todo
+from ..records import Hit, Kind, Moment, Recording, Todo
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,11 +74,16 @@ def hits(searcher: Collection, positions: list[int], ranked: Ranked, text: str, 
         passage = searcher.passage_text(row) if row is not None else ""
         explanation = {**ranked.explain(pos), "passage": passage} if explain else None
         found = float(score.get(pos, 1.0))
+        moment = _moment(searcher, pos, ranked, text, vector) if vector is not None and text else None
         if f["kind"] == "talk":
             recordings = tuple(Recording(**r) for r in f["recordings"] if not all_recordings or r["id"] == f["id"])
             out.append(Hit(f["id"], Kind.TALK, f["title"], tuple(f["speakers"]), f["event_title"], f["date"],
                            f["url"], found, snippet(passage, text), tuple(f["sources"] or ()), recordings,
-                           explain=explanation))
+                           moment=moment, explain=explanation))
+        elif f["kind"] == "transcript":
+            out.append(Hit(f["id"], Kind.TRANSCRIPT, f["title"], tuple(f["speakers"] or ()), f["event_title"],
+                           f["date"], f["url"], found, snippet(passage, text), (f["path"],), file=f["file"],
+                           moment=moment, explain=explanation))
         else:
             todos = tuple(Todo(**todo) for todo in f["todos"] or ())
             section = _section(searcher, pos, row, text, f.get("sections") or ()) if row is not None else None
@@ -87,6 +92,50 @@ def hits(searcher: Collection, positions: list[int], ranked: Ranked, text: str, 
                            f["date"], (f["urls"] or [None])[0], found, snippet(passage, text), (f["path"],),
                            file=f["file"], line=f["line_start"], todos=todos, section=section, explain=explanation))
     return out
+
+
+def _moment(searcher: Collection, pos: int, ranked: Ranked, text: str, vector: np.ndarray) -> Moment | None:
+    """The window of the document's transcripts (a talk's linked ones, or itself) that matches best: the blend of its
+    cosine and its BM25 over the windows (as `rankers.blend` weighs them); None without a transcript."""
+    import numpy as np
+
+    from .rankers import DENSE_WEIGHT
+
+    transcripts = searcher.transcripts_of(pos)
+    if not transcripts:
+        return None
+    rows = np.flatnonzero(np.isin(searcher.passage_owner, transcripts))
+    if not rows.size:
+        return None
+    scores = DENSE_WEIGHT * searcher.passage_cosines(rows, vector)
+    if ranked.windows is not None and ranked.windows.size and (best := float(ranked.windows.max())) > 0:
+        scores = scores + (1 - DENSE_WEIGHT) * ranked.windows[rows - searcher.first_window] / best
+    row = int(rows[int(np.argmax(scores))])
+    start, end = (float(x) for x in searcher.passage_spans[row])
+    url = searcher.fields(int(searcher.passage_owner[row]))["url"]
+    return Moment(round(start, 1), round(end, 1), deep_link(url, start) if url else None,
+                  snippet(searcher.passage_text(row), text))
+
+
+def deep_link(url: str, seconds: float) -> str:
+    """`url` that starts the video at `seconds`: YouTube's `t=`, Vimeo's `#t=`; another host's URL as it is.
+
+    >>> deep_link("https://www.youtube.com/watch?v=abc&t=5s", 754.2), deep_link("https://vimeo.com/123", 61)
+    ('https://www.youtube.com/watch?v=abc&t=754s', 'https://vimeo.com/123#t=61s')
+    >>> deep_link("https://youtu.be/abc", 3.9)
+    'https://youtu.be/abc?t=3s'
+    """
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    at = f"{int(seconds)}s"
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.").removeprefix("m.")
+    if host in ("youtube.com", "youtu.be", "youtube-nocookie.com") or host.endswith(".youtube.com"):
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "t"] + [("t", at)]
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    if host.endswith("vimeo.com"):
+        return urlunsplit(parts._replace(fragment=f"t={at}"))
+    return url
 
 
 def _passage_row(searcher: Collection, pos: int, vector: np.ndarray | None) -> int | None:

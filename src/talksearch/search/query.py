@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..normalize import fold, key, strip_accents
-from ..records import Kind, choice
+from ..records import Kind, Within, choice
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,18 +35,26 @@ class Filters:
     phrases: tuple[str, ...] = ()  # must appear, case and accents folded ("exact phrase" in a query)
     excluded: tuple[str, ...] = ()  # must not appear (-word in a query)
     mentions: tuple[str, ...] = ()  # must name each of these tools, entities or phrases (`facets.py`)
+    within: Within | None = None  # search only abstracts, transcripts or notes (--in)
 
     def __post_init__(self) -> None:
         for name in ("phrases", "excluded", "mentions"):  # one term given as a string is that term, not its letters
             value = getattr(self, name)
             object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
         object.__setattr__(self, "kind", choice(Kind, self.kind, "kind", optional=True))
+        object.__setattr__(self, "within", choice(Within, self.within, "within", optional=True))
         for name in ("since", "until"):
             if (year := getattr(self, name)) is not None and type(year) is not int:
                 raise UsageError(f"{name} must be a year (an integer), not {year!r}")
 
     def __bool__(self) -> bool:
         return any(v not in (None, ()) for v in self.__dict__.values())
+
+    @property
+    def narrows(self) -> bool:
+        """True when a filter asks for something of a talk or note (an event, a speaker, a phrase, ...): what a
+        transcript linked to no talk has no answer to."""
+        return any(v not in (None, ()) for k, v in self.__dict__.items() if k not in ("kind", "within"))
 
 
 @dataclass(frozen=True)
@@ -141,7 +149,7 @@ class FilterPlan:
 def filter_plan(filters: Filters, containing: Callable[[str], np.ndarray | None]) -> FilterPlan | None:
     """The SQL for `filters` (None: no filter, everything passes). `containing(phrase)` names the documents
     (documents.pos) holding all a phrase's terms, or None: only those are scanned for it (2-3x faster)."""
-    if not filters:
+    if not filters.narrows and filters.kind is None:
         return None
     for name in ("event", "speaker"):
         value = getattr(filters, name)

@@ -9,8 +9,12 @@ talksearch ranks with. A benchmark swaps one ranker for a variant (`dataclasses.
 - blend: DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * BM25 / best BM25 of the query, minus FOREIGN_PENALTY for
   talks in a language other than English (the encoder is English-only: their vectors are noise to an English
   query) unless --lang asks for a language;
-- related: the seed's whole-text vector (the mean of its passages') against every document's, blended
-  RELATED_DENSE_WEIGHT with BM25 of the seed's title and text.
+- transcripts: a talk's transcript ranks it too. Its best window's cosine, less TRANSCRIPT_DISCOUNT, stands for
+  the talk's when higher, and its best window's BM25 (over the windows), times TRANSCRIPT_LEXICAL_SHARE, for the
+  talk's BM25: a talk heard saying it is found, but hundreds of windows do not outbid an abstract about it;
+- related: the seed's whole-text vector (the mean of its passages'; a talk's with its transcript's mean,
+  `Collection.heard_vectors`) against every document's, blended RELATED_DENSE_WEIGHT with BM25 of the seed's title
+  and text.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ LEXICAL_DEPTH = 1000  # documents kept from a ranking (more when a page needs th
 DENSE_WEIGHT = 0.65  # share of the cosine in the blend; measured on the development set (0.6-0.7 plateau)
 RELATED_DENSE_WEIGHT = 0.7  # the same for related talks: whole-text cosine vs BM25 of the seed's text
 FOREIGN_PENALTY = 0.05  # blend points taken from non-English talks; measured: fewer of them in the top 10, same nDCG
+TRANSCRIPT_DISCOUNT = 0.05  # taken from a transcript window's cosine before it stands for its talk's
+TRANSCRIPT_LEXICAL_SHARE = 0.8  # of a transcript window's BM25, standing for its talk's
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class Ranked:
     scores: list[float]
     cosine: np.ndarray | None = None  # best-passage cosine per document; -inf where filtered out
     bm25: np.ndarray | None = None  # BM25 per document; 0 where no query term occurs
+    windows: np.ndarray | None = None  # BM25 per transcript window (passage `first_window` + i)
+    heard: np.ndarray | None = None  # per document: 1 its dense score is its transcript's, 2 its BM25, 3 both
 
     def explain(self, pos: int) -> dict:
         """Rank (1 = best over all documents) and score of `pos` in each ranker; None where it has none."""
@@ -68,6 +76,8 @@ class Ranked:
             found = value is not None and present(value)
             out[f"{name}_rank"] = int((values > value).sum()) + 1 if found else None
             out[f"{name}_score"] = round(value, 4) if found else None
+            if found and self.heard is not None:
+                out[f"{name}_from"] = "transcript" if int(self.heard[pos]) & (1 if name == "dense" else 2) else "text"
         return out
 
 
@@ -87,7 +97,12 @@ class Pipeline:
         ranked = NOTHING
         for ranker in self.score:
             ranked = ranker(searcher, request, ranked)
-        return self.order(searcher, request, ranked)
+        return self.reorder(searcher, request, ranked)
+
+    def reorder(self, searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
+        """`order` of scores made already, with what the scoring found for hits (the windows' BM25, which text
+        ranked each document)."""
+        return replace(self.order(searcher, request, ranked), windows=ranked.windows, heard=ranked.heard)
 
 
 def top(scores: np.ndarray, cosine: np.ndarray | None, bm25: np.ndarray | None, depth: int = LEXICAL_DEPTH) -> Ranked:
@@ -146,16 +161,61 @@ def bm25(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
 
     if request.mode is Mode.DENSE:
         return ranked
-    scores = searcher.bm25.scores(request.text)
+    scores = searcher.bm25.scores(request.text)  # talks and notes: the documents before the transcripts
+    scores = np.pad(scores, (0, searcher.size - len(scores)))
     return replace(ranked, bm25=scores if request.keep is None else np.where(request.keep, scores, 0.0))
+
+
+def transcripts(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
+    """A linked transcript's best window stands for its talk where it scores higher (cosine less
+    TRANSCRIPT_DISCOUNT; BM25 over the windows times TRANSCRIPT_LEXICAL_SHARE), and is then no row of its own; an
+    unlinked transcript is ranked by its windows as its own row."""
+    import numpy as np
+
+    linked = searcher.linked
+    first = searcher.first_window
+    if first == len(searcher.passage_owner):  # no transcripts
+        return ranked
+    cosine, bm25, heard = ranked.cosine, ranked.bm25, np.zeros(searcher.size, dtype=np.int8)
+    windows = None
+    if cosine is not None:
+        cosine = cosine.copy()
+        transcript = searcher.kinds == "transcript"
+        cosine[transcript] -= TRANSCRIPT_DISCOUNT
+        cosine[transcript & searcher.foreign] -= request.penalty  # as the blend does for a foreign talk
+        heard |= _fold(cosine, searcher.homes, linked, np.float32(-np.inf))
+    if bm25 is not None:
+        windows = searcher.window_bm25.scores(request.text)
+        if request.keep is not None:
+            windows = np.where(request.keep[searcher.passage_owner[first:]], windows, 0.0)
+        bm25 = bm25.copy()
+        np.maximum.at(bm25, searcher.passage_owner[first:], windows * TRANSCRIPT_LEXICAL_SHARE)
+        heard |= 2 * _fold(bm25, searcher.homes, linked, np.float32(0.0))
+    return replace(ranked, cosine=cosine, bm25=bm25, windows=windows, heard=heard)
+
+
+def _fold(scores: np.ndarray, homes: np.ndarray, linked: np.ndarray, nothing: np.floating) -> np.ndarray:
+    """Each linked transcript's score given to its talk where higher, then `nothing` in its own place; 1 where a
+    talk's score is now its transcript's."""
+    import numpy as np
+
+    before = scores.copy()
+    np.maximum.at(scores, homes[linked], scores[linked])
+    scores[linked] = nothing
+    return (scores > before).astype(np.int8)
 
 
 def whole_text(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
     """Each document's whole-text vector against the seed's."""
     import numpy as np
 
-    vectors = searcher.document_vectors
-    return replace(ranked, cosine=np.asarray(vectors @ vectors[request.seed]))
+    heard = searcher.heard_vectors
+    seed = heard.get(request.seed, searcher.document_vectors[request.seed])
+    cosine = np.asarray(searcher.document_vectors @ seed)
+    for pos, vector in heard.items():
+        cosine[pos] = vector @ seed
+    cosine[searcher.linked] = -np.inf  # a talk's transcript is that talk, not a document related to it
+    return replace(ranked, cosine=cosine)
 
 
 # -- ordering -------------------------------------------------------------------------------------------------------
@@ -187,7 +247,7 @@ def related_blend(searcher: Collection, request: Request, ranked: Ranked) -> Ran
 class Rankers:
     """How a query and related talks are ranked."""
 
-    query: Pipeline = Pipeline((best_passage, bm25), by_mode)
+    query: Pipeline = Pipeline((best_passage, bm25, transcripts), by_mode)
     related: Pipeline = Pipeline((whole_text, bm25), related_blend)
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import store
 from ..errors import UsageError
-from ..records import Hit, Mode, Sort
+from ..records import Hit, Kind, Mode, Sort, Within
 from . import hits as _hits
 from .collection import Collection
 from .query import FilterPlan, Filters, filter_plan, parse_query
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from ..embed import Embedder
 
+_WITHIN = {Within.ABSTRACT: "talk", Within.TRANSCRIPT: "transcript", Within.NOTE: "note"}  # --in: documents' kind
 MMR_POOL = 50  # related candidates diversified by MMR
 MMR_DIVERSITY = 0.0  # weight of redundancy in MMR; off by default: on the dev set 0.1 cost 0.015 nDCG@10, 0.3 cost 0.08
 SORT_POOL = 100  # best matches that --sort date orders
@@ -52,13 +53,25 @@ class Searcher(Collection):
         ids = [row[0] for part in (plan.talks, plan.notes) if part for row in self.con.execute(*part).fetchall()]
         return {self.position[i] for i in ids}
 
-    def mask(self, allowed: set[int] | None) -> np.ndarray | None:
+    def mask(self, allowed: set[int] | None, filters: Filters = Filters()) -> np.ndarray | None:
+        """True for each document the rankers may score (None: all): those `allowed`, a linked transcript when its
+        talk is, a transcript linked to nothing when no filter asks for what it lacks; of the kind of text
+        `filters.within` names."""
         import numpy as np
 
-        if allowed is None:
+        within = filters.within
+        if allowed is None and within is None:
             return None
-        keep = np.zeros(self.size, dtype=bool)
-        keep[list(allowed)] = True
+        if allowed is None:
+            keep = np.ones(self.size, dtype=bool)
+        else:
+            keep = np.zeros(self.size, dtype=bool)
+            keep[list(allowed)] = True
+            transcript = self.kinds == "transcript"
+            keep[transcript] = not filters.narrows and filters.kind in (None, Kind.TRANSCRIPT)
+        keep[self.linked] = keep[self.homes[self.linked]] if filters.kind is not Kind.TRANSCRIPT else False
+        if within is not None:
+            keep &= self.kinds == _WITHIN[within]
         return keep
 
     # -- ranking ---------------------------------------------------------------------------------------------------
@@ -71,7 +84,7 @@ class Searcher(Collection):
     def _request(self, text: str, filters: Filters, *, mode: Mode, vector: np.ndarray | None, depth: int) -> Request:
         if vector is None and Mode(mode) is not Mode.LEXICAL:
             vector = self.embedder.embed([text])[0]
-        return Request(text, vector, self.mask(self.allowed(filters)), mode, depth,
+        return Request(text, vector, self.mask(self.allowed(filters), filters), mode, depth,
                        0.0 if filters.lang else FOREIGN_PENALTY)
 
     def query(self, text: str, *, k: int, offset: int = 0, filters: Filters = Filters(), mode: Mode = Mode.HYBRID,
@@ -90,7 +103,7 @@ class Searcher(Collection):
                and len(_hits.collapse(self, ranked.positions, offset + k, all_recordings)) < offset + k):
             depth *= 4  # recordings of one talk took the places: order the same scores deeper (`--offset 1000`)
             request = replace(request, depth=depth)
-            ranked = self.rankers.query.order(self, request, ranked)
+            ranked = self.rankers.query.reorder(self, request, ranked)
         if sort is Sort.DATE:
             pool = _hits.collapse(self, ranked.positions, SORT_POOL, all_recordings)
             if not all_recordings:  # a talk given several times is as new as its newest recording, and shown as it

@@ -13,9 +13,12 @@ Layout of an index directory (default `indexes/`):
         passages.bin, passages.offsets.npy  each passage's text, row = passages.row
         passage_docs.npy                    each passage's documents.pos
         foreign.npy                         each document: known to be in a language other than English
+        homes.npy                           each document's position as results show it (a transcript's: its talk's)
+        passage_spans.npy                   each passage's start and end in seconds (NaN: not a transcript's)
         seeds.bin, seeds.offsets.npy        each document's title and the start of its text (for `related`)
         documents.json                      every document's id and kind, by documents.pos
         lexical/        bm25s index over talk and note documents
+        lexical-windows/  bm25s index over the transcripts' passages (windows of cues)
         encoder/        only after `talksearch adapt`: the encoder's weights trained for this collection
     .tmp-<stamp>/       a generation being written (removed if a run dies)
 
@@ -30,7 +33,15 @@ just before the swap finish undisturbed.
 - `files`: stored records by row, hard-linked sharing, atomic writes.
 """
 
-from .fields import SEED_CHARS, read_lexical, save_lexical, write_documents, write_lexical, write_passage_owners
+from .fields import (
+    SEED_CHARS,
+    read_lexical,
+    save_lexical,
+    write_documents,
+    write_lexical,
+    write_passage_owners,
+    write_windows,
+)
 from .files import Records, RecordsWriter, share
 from .generations import (
     CURRENT,
@@ -43,10 +54,13 @@ from .generations import (
     FACETS_FORMAT,
     FOREIGN,
     HITS,
+    HOMES,
     INDEX_FORMAT,
     LEXICAL,
+    LEXICAL_WINDOWS,
     MANIFEST,
     PASSAGE_DOCS,
+    PASSAGE_SPANS,
     PASSAGE_TEXTS,
     REINDEX,
     SCRATCH,
@@ -72,13 +86,16 @@ from .tables import (
     write_mentions,
     write_metadata,
     write_passages,
+    write_transcripts,
 )
 
 __all__ = [
     "CURRENT", "DATABASE", "DEFAULT_INDEX", "DOCUMENT_IDS", "DOCUMENT_VECTORS", "ENCODER", "ENV_INDEX",
-    "FACETS_FORMAT", "FOREIGN", "Generation", "HITS", "INDEX_FORMAT", "LEXICAL", "MANIFEST", "PASSAGE_DOCS",
-    "PASSAGE_TEXTS", "Previous", "REINDEX", "Records", "RecordsWriter", "SCRATCH", "SEEDS", "SEED_CHARS", "VECTORS",
+    "FACETS_FORMAT", "FOREIGN", "Generation", "HITS", "HOMES", "INDEX_FORMAT", "LEXICAL", "LEXICAL_WINDOWS",
+    "MANIFEST", "PASSAGE_DOCS", "PASSAGE_SPANS", "PASSAGE_TEXTS", "Previous", "REINDEX", "Records", "RecordsWriter",
+    "SCRATCH", "SEEDS", "SEED_CHARS", "VECTORS",
     "Writer", "connect", "copy_mentions", "current", "is_index", "live_name", "locked", "read_lexical", "read_passages",
     "read_previous", "read_talk_texts", "read_vectors", "remove_stale", "resolve_root", "save_lexical", "share",
     "write_documents", "write_lexical", "write_mentions", "write_metadata", "write_passage_owners", "write_passages",
+    "write_transcripts", "write_windows",
 ]

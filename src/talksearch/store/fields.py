@@ -16,9 +16,11 @@ from ..lexical import Index
 from ..records import Document, Passages
 from . import tables
 from .files import Records, RecordsWriter, unshared
-from .generations import DOCUMENT_IDS, FOREIGN, HITS, LEXICAL, PASSAGE_DOCS, SEEDS, Writer
+from .generations import DOCUMENT_IDS, FOREIGN, HITS, HOMES, LEXICAL, PASSAGE_DOCS, PASSAGE_SPANS, SEEDS, Writer
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..lexical import Built
 
 SEED_CHARS = 2000  # how much of a document's title and text is stored as the words `related` looks for
@@ -39,6 +41,12 @@ _NOTE_FIELDS = """
          where o.note_id = n.id) as todos
     from notes n join documents d on d.id = n.id left join talks t on t.id = n.talk_id
 """
+_TRANSCRIPT_FIELDS = """
+    select d.pos, x.id, 'transcript' as kind, coalesce(t.title, x.title) as title, x.file, x.path, x.video_url as url,
+        x.language, x.duration, x.talk_id as talk, coalesce(t.group_id, x.id) as "group", t.speakers, t.event_title,
+        t.date
+    from transcripts x join documents d on d.id = x.id left join talks t on t.id = x.talk_id
+"""
 
 
 def write_passage_owners(writer: Writer, passages: Passages) -> None:
@@ -48,16 +56,30 @@ def write_passage_owners(writer: Writer, passages: Passages) -> None:
     np.save(unshared(writer.path / PASSAGE_DOCS), passages.owner)
 
 
-def write_documents(writer: Writer, documents: list[Document]) -> None:
-    """What a result shows of each document (from the tables, written already), ids, `related`'s words and
-    non-English flags; row = documents.pos."""
+def write_windows(writer: Writer, documents: list[Document], passages: Passages, *, first: int) -> list[Document]:
+    """Each passage's start and end in seconds (PASSAGE_SPANS), and the transcripts' passages (the documents from
+    `first` on) as documents for their BM25 index (LEXICAL_WINDOWS): row i is the i-th of them."""
+    import numpy as np
+
+    np.save(unshared(writer.path / PASSAGE_SPANS), np.stack([passages.start, passages.end], axis=1).astype(np.float32))
+    rows = np.flatnonzero(passages.owner >= first)
+    if rows.size and rows[0] != len(passages.owner) - rows.size:
+        raise AssertionError("transcripts' passages are not the last ones")
+    texts = writer.read_passage_texts()
+    return [Document(documents[pos].id, documents[pos].kind, "", "", texts[row])
+            for row, pos in zip(rows.tolist(), passages.owner[rows].tolist(), strict=True)]
+
+
+def write_documents(writer: Writer, documents: list[Document], *, homes: np.ndarray) -> None:
+    """What a result shows of each document (from the tables, written already), ids, `related`'s words,
+    non-English flags, and where each shows (`homes`: a linked transcript's talk); row = documents.pos."""
     import numpy as np
 
     path = writer.path
     with tables.database(writer) as con, RecordsWriter(path / HITS) as out:
         # talks, then notes, each in documents.pos order: the order of `documents`; recordings, sources and to-dos
         # are joins, gathered by DuckDB, and fetched a slice at a time
-        for sql in (_HIT_FIELDS, _NOTE_FIELDS):
+        for sql in (_HIT_FIELDS, _NOTE_FIELDS, _TRANSCRIPT_FIELDS):
             cursor = con.execute(f"{sql} order by d.pos")
             names = [d[0] for d in cursor.description][1:]
             while rows := cursor.fetchmany(tables.INSERT_ROWS):
@@ -69,11 +91,12 @@ def write_documents(writer: Writer, documents: list[Document]) -> None:
                                              encoding="utf-8")
     Records.write(path / SEEDS, (f"{d.title}\n{d.text}"[:SEED_CHARS] for d in documents))
     np.save(unshared(path / FOREIGN), np.asarray([not d.english for d in documents], dtype=bool))
+    np.save(unshared(path / HOMES), homes)
 
 
-def write_lexical(writer: Writer, built: Built) -> None:
-    """The BM25 index, in the generation's LEXICAL folder (`save_lexical`)."""
-    save_lexical(writer.path / LEXICAL, built)
+def write_lexical(writer: Writer, built: Built, name: str = LEXICAL) -> None:
+    """A BM25 index, in the generation's folder `name` (`save_lexical`)."""
+    save_lexical(writer.path / name, built)
 
 
 def save_lexical(directory: Path, built: Built) -> None:

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-INDEX_FORMAT = 7  # bump when the layout or schema changes (7: notes.sections)
+INDEX_FORMAT = 8  # bump when the layout or schema changes (8: transcripts, passages' times)
 FACETS_FORMAT = 4  # the first format whose `extracted` table can be reused
+TRANSCRIPTS_FORMAT = 8  # the first format with transcripts and passages' times
 ENV_INDEX = "TALKSEARCH_INDEX"
 DEFAULT_INDEX = "indexes"
 CURRENT = "CURRENT"
@@ -44,6 +45,9 @@ PASSAGE_DOCS = "passage_docs.npy"
 SEEDS = "seeds"  # Records: each document's title and the start of its text, the words `related` looks for
 DOCUMENT_IDS = "documents.json"  # [ids, kinds] by documents.pos
 FOREIGN = "foreign.npy"  # True for each document known to be in a language other than English
+HOMES = "homes.npy"  # each document's position as results show it: its own, or a linked transcript's talk's
+PASSAGE_SPANS = "passage_spans.npy"  # each passage's start and end in seconds (NaN: not a transcript's)
+LEXICAL_WINDOWS = "lexical-windows"  # BM25 over the transcripts' passages (windows), row i = passage FIRST_WINDOW + i
 SCRATCH = ".scratch"  # in a generation being written: the build's working files, removed before the swap
 ENCODER = "encoder"  # weights `talksearch adapt` trained for this index (manifest: "adapted"), in a sentence-transformers folder
 REINDEX = "re-index with `talksearch index --rebuild`"
@@ -152,7 +156,7 @@ def current(root: Path, *, strict: bool = True, sizes: bool = True) -> Generatio
             f"({DIMENSION} dims); {REINDEX}"
         )
     records = (f"{n}{end}" for n in (HITS, PASSAGE_TEXTS, SEEDS) for end in (".bin", ".offsets.npy"))
-    stored = (DOCUMENT_VECTORS, DOCUMENT_IDS, PASSAGE_DOCS, FOREIGN, *records)
+    stored = (DOCUMENT_VECTORS, DOCUMENT_IDS, PASSAGE_DOCS, FOREIGN, HOMES, PASSAGE_SPANS, *records)
     if manifest.get("adapted"):
         from ..embed import WEIGHTS_FILE
 

@@ -7,6 +7,7 @@ the rows written through a connection when it closes, not when they are on disk.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..embed import Weights
 from ..errors import TalksearchError
 from ..normalize import fold
-from ..records import Document, Mention, Note, Passages, ReadResult, Skipped, Talk
+from ..records import Document, Mention, Note, Passages, ReadResult, Skipped, Talk, Transcript
 from ..version import __version__
 from . import generations
 from .files import unshared
@@ -50,7 +51,12 @@ create table notes (id varchar primary key, title varchar, file varchar, path va
 create table todos (note_id varchar, line integer, text varchar, done boolean);
 create table documents (pos integer primary key, id varchar, kind varchar, folded varchar);
 create table passages ("row" integer primary key, doc_id varchar, kind varchar, ordinal integer,
-    text varchar);
+    text varchar, start double, "end" double);
+create table transcripts (id varchar primary key, talk_id varchar, title varchar, file varchar, path varchar,
+    source varchar, files varchar[], video_id varchar, video_url varchar, language varchar, english boolean,
+    event varchar, original boolean, duration double, cues integer, dropped varchar, doc_hash varchar,
+    record_hash varchar);
+create table cues (transcript_id varchar, n integer, start double, "end" double, text varchar);
 create table mentions (doc_id varchar, kind varchar, facet varchar, label varchar, key varchar, term varchar,
     "count" integer);
 create table extracted (doc_hash varchar, facet varchar, label varchar, key varchar, term varchar,
@@ -126,17 +132,45 @@ def write_metadata(writer: Writer, *, talks: list[Talk], notes: list[Note], link
     } for n in notes))
     insert(writer, "todos", ({"note_id": n.id, "line": t.line, "text": t.text, "done": t.done}
                              for n in notes for t in n.todos))
-    insert(writer, "documents", ({"pos": i, "id": d.id, "kind": d.kind, "folded": f" {fold(lexical.document_text(d))} "}
+    # a transcript's words are found by its windows' BM25 (`fields.write_windows`), not by phrase filters
+    insert(writer, "documents", ({"pos": i, "id": d.id, "kind": d.kind,
+                                  "folded": "" if d.kind == "transcript" else f" {fold(lexical.document_text(d))} "}
                                  for i, d in enumerate(documents)))
+
+
+def write_transcripts(writer: Writer, transcripts: list[Transcript], *, links: dict[str, str],
+                      files: dict[str, list[str]], urls: dict[str, str | None], documents: list[Document],
+                      sources: dict[str, str | None], hashes: dict[str, str]) -> None:
+    """The indexed transcripts, with the files each stands for, where each one's video plays (`urls`), and their
+    cues."""
+    import json
+
+    doc_hash = {d.id: d.hash for d in documents}
+    insert(writer, "transcripts", ({
+        "id": t.id, "talk_id": links.get(t.id), "title": t.title, "file": t.file, "path": t.path,
+        "source": _source_of(t.path, sources), "files": files[t.id], "video_id": t.video_id,
+        "video_url": urls[t.id], "language": t.language, "english": t.english,
+        "event": t.event, "original": t.original, "duration": t.duration, "cues": len(t.cues),
+        "dropped": json.dumps(dict(t.dropped)), "doc_hash": doc_hash[t.id], "record_hash": hashes[t.id],
+    } for t in transcripts))
+    insert(writer, "cues", ((t.id, n, cue.start, cue.end, cue.text) for t in transcripts
+                            for n, cue in enumerate(t.cues, start=1)),
+           ["transcript_id", "n", "start", "end", "text"])
 
 
 def write_passages(writer: Writer, documents: list[Document], passages: Passages) -> None:
     """The passages' table (row = FAISS row), from the passage texts written already."""
     texts = writer.read_passage_texts()
     insert(writer, "passages", ({"row": row, "doc_id": documents[pos].id, "kind": documents[pos].kind,
-                                 "ordinal": ordinal, "text": texts[row]}
-                                for row, (pos, ordinal) in enumerate(zip(passages.owner.tolist(),
-                                                                         passages.ordinal.tolist(), strict=True))))
+                                 "ordinal": ordinal, "text": texts[row], "start": _seconds(start), "end": _seconds(end)}
+                                for row, (pos, ordinal, start, end) in enumerate(zip(
+                                    passages.owner.tolist(), passages.ordinal.tolist(), passages.start.tolist(),
+                                    passages.end.tolist(), strict=True))))
+
+
+def _seconds(value: float) -> float | None:
+    """A passage's start or end as stored: None (NULL) for a passage that is not a transcript's (NaN)."""
+    return None if math.isnan(value) else value
 
 
 MENTION_COLUMNS = ["facet", "label", "key", "term", "count"]
@@ -205,7 +239,9 @@ class Previous:
     sources: dict[str, str | None] = field(default_factory=dict)
     talks: dict[str, str] = field(default_factory=dict)  # id -> record hash
     notes: dict[str, str] = field(default_factory=dict)
-    passages: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)  # doc hash -> [(row, ordinal, text)]
+    transcripts: dict[str, str] = field(default_factory=dict)
+    # doc hash -> [(row, ordinal, text, start, end)]: start and end NaN but for a transcript's
+    passages: dict[str, list[tuple[int, int, str, float, float]]] = field(default_factory=dict)
     vectors: np.ndarray | None = None
     weights: Weights = field(default_factory=Weights)
     extracted: dict[str, list[Mention]] = field(default_factory=dict)  # doc hash -> entities and phrases
@@ -216,10 +252,11 @@ class Previous:
     generation: Path | None = None
     gazetteer: str | None = None
 
-    def same(self, sources: dict, talks: dict[str, str], notes: dict[str, str], skipped: tuple[Skipped, ...]) -> bool:
+    def same(self, sources: dict, talks: dict[str, str], notes: dict[str, str], skipped: tuple[Skipped, ...],
+             transcripts: dict[str, str]) -> bool:
         """True when a new run would write this index again: same sources, records, links and skipped files."""
         return (self.skipped is not None and sources == self.sources and talks == self.talks and notes == self.notes
-                and set(skipped) == set(self.skipped))
+                and transcripts == self.transcripts and set(skipped) == set(self.skipped))
 
     def reuses(self, doc_hash: str) -> bool:
         """True when the passages, vectors and facets of a document with this content hash can be copied."""
@@ -244,9 +281,14 @@ def read_previous(root: Path, *, sources_only: bool = False) -> Previous:
                 return Previous(sources, yielded=yielded)
             talks = dict(con.execute("select id, record_hash from talks").fetchall())
             notes = dict(con.execute("select id, record_hash from notes").fetchall())
+            timed = generation.manifest.get("format", 0) >= generations.TRANSCRIPTS_FORMAT
+            transcripts = dict(con.execute("select id, record_hash from transcripts").fetchall()) if timed else {}
+            nan = "'nan'::double"
+            spans = f'coalesce(p.start, {nan}), coalesce(p."end", {nan})' if timed else f"{nan}, {nan}"
+            documents = "select id, doc_hash from talks union all select id, doc_hash from notes"
             rows = con.execute(
-                'select d.doc_hash, p.doc_id, p."row", p.ordinal, p.text from passages p join '
-                "(select id, doc_hash from talks union all select id, doc_hash from notes) d on d.id = p.doc_id "
+                f'select d.doc_hash, p.doc_id, p."row", p.ordinal, p.text, {spans} from passages p join '
+                f"({documents}{' union all select id, doc_hash from transcripts' if timed else ''}) d on d.id = p.doc_id "
                 "order by p.doc_id, p.ordinal"
             ).fetchall()
             total = con.execute("select count(*) from passages").fetchone()[0]
@@ -255,7 +297,8 @@ def read_previous(root: Path, *, sources_only: bool = False) -> Previous:
             gone = tuple(Skipped(*row) for row in con.execute("select path, reason from skipped").fetchall())
             gone = gone if current == (generations.INDEX_FORMAT, __version__) else None
             if generation.manifest.get("format", 0) >= generations.FACETS_FORMAT:
-                extracted = {h: [] for h, in con.execute("select doc_hash from talks union select doc_hash from notes")
+                extracted = {h: [] for h, in con.execute("select doc_hash from talks union select doc_hash from notes"
+                                                          + (" union select doc_hash from transcripts" if timed else ""))
                              .fetchall()}
                 for doc_hash, *mention in con.execute(
                         'select doc_hash, facet, label, key, term, "count" from extracted order by all').fetchall():
@@ -267,13 +310,13 @@ def read_previous(root: Path, *, sources_only: bool = False) -> Previous:
         if sources_only:
             return Previous()
         raise
-    passages: dict[str, list[tuple[int, int, str]]] = {}
+    passages: dict[str, list[tuple[int, int, str, float, float]]] = {}
     owner: dict[str, str] = {}  # documents with equal content share a hash: reuse one's passages, once
-    for doc_hash, doc_id, row, ordinal, text in rows:
+    for doc_hash, doc_id, *passage in rows:
         if owner.setdefault(doc_hash, doc_id) == doc_id:
-            passages.setdefault(doc_hash, []).append((row, ordinal, text))
+            passages.setdefault(doc_hash, []).append(tuple(passage))
     return Previous(
-        sources=sources, talks=talks, notes=notes, passages=passages,
+        sources=sources, talks=talks, notes=notes, transcripts=transcripts, passages=passages,
         vectors=index.reconstruct_n(0, index.ntotal) if index.ntotal else None, weights=generation.weights,
         extracted=extracted, skipped=gone, passage_count=total, yielded=yielded, generation=generation.path,
         gazetteer=generation.manifest.get("gazetteer") if gone is not None else None)
