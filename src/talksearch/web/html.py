@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from ..normalize import matched_words
 from ..records import jsonable
+from ..search.hits import deep_link
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -39,6 +40,13 @@ def link(url: str | None) -> str | None:
     except ValueError:
         return None
     return url.strip() if parts.scheme.lower() in LINK_SCHEMES and parts.netloc else None
+
+
+def at(url: str | None, seconds: float) -> str | None:
+    """A link that starts the video `url` at `seconds` (the deep link of a hit's moment), or None (not a web
+    address: the time is then shown as text)."""
+    url = link(url)
+    return deep_link(url, seconds) if url else None
 
 
 def clock(seconds: float | None) -> str:
@@ -80,7 +88,7 @@ def page_url(path: str, params: dict[str, Any], **changes: Any) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(highlight=highlight, link=link, clock=clock, cell=cell)
+    env.filters.update(highlight=highlight, link=link, at=at, clock=clock, cell=cell)
     env.globals.update(doc_url=doc_url, page_url=page_url)
     return env
 

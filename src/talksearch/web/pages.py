@@ -56,8 +56,8 @@ def linked_notes(kb: KnowledgeBase, hits: list[Hit]) -> dict[str, list[dict]]:
 
 
 def document(request: Request) -> Response:
-    """A talk's page (/talk/<id>) or a note's (/note/<id>); a reference that is not the exact id (a unique prefix,
-    a title) or under the other path is redirected to its page."""
+    """A talk's page (/talk/<id>; a transcript of no talk too) or a note's (/note/<id>); a reference that is not
+    the exact id (a unique prefix, a title) or under the other path is redirected to its page."""
     ref = request.path_params["id"]
     kb = api.kb_of(request)
     info = kb.talk(ref)
@@ -66,6 +66,7 @@ def document(request: Request) -> Response:
     if hit.id != ref or request.url.path.split("/", 2)[1] != canonical.split("/", 2)[1]:
         return RedirectResponse(canonical, status_code=301)
     related = kb.related(hit.id, k=RELATED)
+    transcript = kb.transcript(hit.id) if info.transcripts else None
     if hit.kind is Kind.NOTE:
         return page("note.html", info=info, hit=hit, fields=info.fields, related=related)
     todos: dict[str, list[dict]] = {}
@@ -74,7 +75,9 @@ def document(request: Request) -> Response:
         for row in kb.todos():
             if row["note_id"] in mine:
                 todos.setdefault(row["note_id"], []).append(row)
-    return page("talk.html", info=info, hit=hit, fields=info.fields, related=related, todos=todos)
+    video = (info.transcripts[0].get("video_url") if info.transcripts else None) or hit.url
+    return page("talk.html", info=info, hit=hit, fields=info.fields, related=related, todos=todos,
+                transcript=transcript, video=video)
 
 
 def todos(request: Request) -> Response:
