@@ -223,10 +223,12 @@ def test_topics_of_an_event_and_of_years(client, web_index):
     ["web frameworks", "--event", "europython 2024", "--speaker", "peralta", "--mode", "lexical"],
     ['"zero trust" -django', "--mentions", "FastAPI", "--explain"],
     ["spacy", "--kind", "note", "--all-recordings"],
+    ["security", "--in", "abstract"],
 ])
 def test_api_query_is_the_clis_json(client, web_index, args):
     options = {"-k": "k", "--offset": "offset", "--kind": "kind", "--since": "since", "--until": "until",
-               "--sort": "sort", "--event": "event", "--speaker": "speaker", "--mode": "mode", "--mentions": "mentions"}
+               "--sort": "sort", "--event": "event", "--speaker": "speaker", "--mode": "mode", "--mentions": "mentions",
+               "--in": "in"}
     params = {"q": args[0]}
     rest = iter(args[1:])
     for option in rest:
@@ -390,7 +392,7 @@ def test_it_starts_answering_within_two_seconds(web_index):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert elapsed < 4, elapsed  # 2 s is the target on a quiet machine (benchmarks/serve_speed.py); room for a busy one
+    assert elapsed < 5, elapsed  # 2 s is the target, measured by benchmarks/serve_speed.py; room here for a busy machine
 
 
 # -- transcripts (#31) ----------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response
 
 from ..errors import UsageError
-from ..records import Hit, Kind, Mode, Sort, choice, jsonable
+from ..records import Hit, Kind, Mode, Sort, Within, choice, jsonable
 from ..search import MMR_DIVERSITY, Filters
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class QueryArgs:
 
 def query_args(params: QueryParams, *, k: int = 10) -> QueryArgs:
     """`q` and the CLI's options (`k`, `offset`, `event`, `speaker`, `since`, `until`, `kind`, `lang`, `mentions`,
-    `mode`, `sort`, `all_recordings`, `explain`); UsageError naming the parameter that makes no sense."""
+    `in`, `mode`, `sort`, `all_recordings`, `explain`); UsageError naming the parameter that makes no sense."""
     k = integer(params, "k", k)
     if not 1 <= k <= MAX_K:
         raise UsageError(f"k must be from 1 to {MAX_K}, not {k}")
@@ -84,7 +84,8 @@ def query_args(params: QueryParams, *, k: int = 10) -> QueryArgs:
         raise UsageError(f"offset must be at least 0, not {offset}")
     filters = Filters(event=text(params, "event"), speaker=text(params, "speaker"), since=integer(params, "since"),
                       until=integer(params, "until"), kind=choice(Kind, text(params, "kind"), "kind", optional=True),
-                      lang=text(params, "lang"), mentions=listed(params, "mentions"))
+                      lang=text(params, "lang"), mentions=listed(params, "mentions"),
+                      within=choice(Within, text(params, "in"), "in", optional=True))
     return QueryArgs(params.get("q") or "", k, offset, filters, choice(Mode, text(params, "mode") or "hybrid", "mode"),
                      choice(Sort, text(params, "sort") or "relevance", "sort"), flag(params, "all_recordings"),
                      flag(params, "explain"))

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 PAGE = 10  # results per search page
 RELATED = 8  # related talks on a talk's or note's page
-FORM = ("event", "speaker", "since", "until", "kind", "lang", "mentions", "sort", "mode")  # kept across pages
+FORM = ("event", "speaker", "since", "until", "kind", "lang", "mentions", "in", "sort", "mode")  # kept across pages
 
 
 def page(name: str, *, status: int = 200, **context) -> HTMLResponse:
