@@ -163,7 +163,7 @@ def test_the_same_notes_file_twice_is_one_note(indexed, demo_copy):
 def test_stats(indexed):
     result = invoke("stats", "--json")
     info = json.loads(result.stdout)
-    assert info["counts"] == {"talks": 9, "notes": 7, "passages": 21, "files": 2, "skipped": 0}
+    assert info["counts"] == {"talks": 9, "notes": 7, "transcripts": 0, "passages": 21, "files": 2, "skipped": 0}
     assert (info["by_event"], info["by_year"]) == ([["EuroPython 2024", 9]], [[2024, 9]])
     assert info["by_source"] == [["listing", 9], ["notes", 7]]
     assert info["by_language"] == [["?", 9]]
@@ -458,3 +458,98 @@ def test_an_index_of_an_older_format_says_to_refresh_and_a_refresh_reuses_its_ve
     answered = invoke("query", "celery retries", "-k", "1", "--json")
     assert answered.exit_code == 0
     assert json.loads(answered.stdout)[0]["id"] == "note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper"
+
+
+@pytest.mark.parametrize(("args", "stderr"), [
+    (["--event", "EuroPython 2025"], "no event matches 'EuroPython 2025'; did you mean EuroPython 2024 (europython-2024)?\n"),
+    (["--speaker", "Marian Spilkova"], "no speaker matches 'Marian Spilkova'; did you mean Marian Špilka?\n"),
+    (["--event", "pyconweb", "--mentions", "celeryy"],
+     "no tool, entity or phrase matches 'celeryy'; did you mean Celery?\n"),
+])
+def test_a_filter_that_matches_nothing_says_why_in_one_line_and_exits_0(indexed, args, stderr):
+    result = invoke("query", "retries", *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "no matches\n", stderr)
+    assert invoke("query", "retries", *args, "--json").stdout == "[]\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--since", "20"], "error: --since must be a year such as 2024, not 20\n"),
+    (["--until", "99999"], "error: --until must be a year such as 2024, not 99999\n"),
+    (["--since", "2025", "--until", "2020"], "error: --since 2025 is after --until 2020: no talk could match\n"),
+])
+def test_a_year_that_is_not_one_or_since_after_until_is_a_usage_error(indexed, args, message):
+    assert (invoke("query", "security", *args).exit_code, invoke("query", "security", *args).stderr) == (2, message)
+    assert (invoke("topics", *args).exit_code, invoke("topics", *args).stderr) == (2, message)
+
+
+def test_version_and_dash_h():
+    from talksearch import __version__
+
+    assert (invoke("--version").exit_code, invoke("--version").stdout) == (0, f"talksearch {__version__}\n")
+    assert invoke("-h").stdout == invoke("--help").stdout and "Usage:" in invoke("-h").stdout
+    assert invoke("query", "-h").stdout == invoke("query", "--help").stdout
+
+
+def test_query_words_without_quotes_are_one_query(indexed):
+    assert invoke("query", "celery", "retries", "-k", "3", "--json").stdout == invoke(
+        "query", "celery retries", "-k", "3", "--json").stdout
+    assert json.loads(invoke("query", "celery", "retries", "-k", "1", "--json").stdout)[0]["id"] == (
+        "note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper")
+
+
+def test_query_with_filters_and_no_words_lists_newest_first(indexed):
+    listed = json.loads(invoke("query", "--event", "europython-2024", "-k", "20", "--json").stdout)
+    assert len(listed) == 9 and [h["date"] for h in listed] == sorted((h["date"] for h in listed), reverse=True)
+    nothing = invoke("query")
+    assert (nothing.exit_code, nothing.stderr) == (2, "error: the query is empty: give some words to search for, or "
+                                                      "filters to list what they let through\n")
+
+
+SQL_ROWS = ("select id, speakers, 'tab' || chr(9) || 'and \\ backslash' as text from talks "
+            "where id like 'europython-2024/a%' order by id")
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [
+    ("csv", "id,speakers,text\n"
+            "europython-2024/aggregating-data-in-django-using-database-views,Mikuláš Poul,tab\tand \\ backslash\n"
+            "europython-2024/animations-from-first-principles,Rodrigo Girão Serrão,tab\tand \\ backslash\n"),
+    ("tsv", "id\tspeakers\ttext\n"
+            "europython-2024/aggregating-data-in-django-using-database-views\tMikuláš Poul\ttab\\tand \\\\ backslash\n"
+            "europython-2024/animations-from-first-principles\tRodrigo Girão Serrão\ttab\\tand \\\\ backslash\n"),
+    ("jsonl", '{"id": "europython-2024/aggregating-data-in-django-using-database-views", "speakers": ["Mikuláš Poul"], '
+              '"text": "tab\\tand \\\\ backslash"}\n'
+              '{"id": "europython-2024/animations-from-first-principles", "speakers": ["Rodrigo Girão Serrão"], '
+              '"text": "tab\\tand \\\\ backslash"}\n'),
+])
+def test_sql_writes_csv_tsv_or_json_lines(indexed, fmt, expected):
+    result = invoke("sql", SQL_ROWS, "--format", fmt)
+    assert (result.exit_code, result.stdout) == (0, expected)
+
+
+def test_sql_refuses_an_unknown_format(indexed):
+    result = invoke("sql", "select 1", "--format", "xml")
+    assert (result.exit_code, result.stderr) == (2, "error: --format must be table, csv, tsv or jsonl, not 'xml'\n")
+
+
+NOTES = DATA / "004_7fcc6484864bb2bb.txt"
+
+
+@pytest.mark.parametrize(("args", "lines"), [
+    (["--talk", "Talk 1: Ines Montani > Spacy"], [7, 11, 13, 15]),
+    (["--event", "pyconweb", "--open"], [7, 11, 13, 15]),
+    (["--file", "004_7fcc"], [7, 11, 13, 15]),
+    (["--file", str(NOTES)], [7, 11, 13, 15]),
+    (["--file", "nothing.md"], []),
+    (["--event", "europython-2024"], []),
+])
+def test_todos_filtered_by_talk_event_or_file(indexed, args, lines):
+    rows = json.loads(invoke("todos", *args, "--json").stdout)
+    assert [r["line"] for r in rows] == lines and all(r["path"] == str(NOTES) for r in rows)
+
+
+def test_todos_print_a_path_an_editor_opens(indexed, monkeypatch, tmp_path):
+    monkeypatch.chdir(DATA.parent)
+    assert "│   │ used LLM during annotation " in invoke("todos").stdout
+    assert "│ data/004_7fcc6484864bb2bb.txt:15 │" in invoke("todos").stdout
+    monkeypatch.chdir(tmp_path)
+    assert f"│ {NOTES}:15 │" in invoke("todos").stdout

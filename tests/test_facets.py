@@ -155,7 +155,7 @@ def test_a_refresh_matches_tools_in_changed_documents_only_and_writes_what_a_ful
     monkeypatch.setattr(facets, "mentions", lambda *args: matched.append(args[1]) or mentions(*args))
     summary = build_index(root, [], standin)
     refreshed, after = _mentions_and_gazetteer(root)
-    assert summary.added == {"talks": 0, "notes": 1} and after == before  # the same tools: the test's premise
+    assert summary.added == {"talks": 0, "notes": 1, "transcripts": 0} and after == before  # the same tools: the test's premise
     assert matched == ["Lunch chat\n- moved our Celery workers to Django 5\n- [ ] try pytest-xdist"]
     assert {"celery", "django"} <= {key for doc, _, facet, _, key, *_ in refreshed if facet == "tool" and "notes.md" in doc}
     whole = tmp_path / "whole"

@@ -95,7 +95,7 @@ def test_a_30000_character_pyvideo_title_is_indexed_whole(tmp_path, standin):
     (event / "videos").mkdir()
     (event / "videos" / VIDEO.name).write_text(json.dumps(video), encoding="utf-8")
     summary = build_index(tmp_path / "ix", [tmp_path / "pv"], standin)
-    assert (summary.added, summary.skipped) == ({"talks": 1, "notes": 0}, ())
+    assert (summary.added, summary.skipped) == ({"talks": 1, "notes": 0, "transcripts": 0}, ())
     assert sql(tmp_path / "ix", "select length(title) as n from talks") == [{"n": 30_000}]
     assert summary.passages >= 2
 
@@ -110,7 +110,7 @@ def test_a_note_with_a_2_mb_heading_line_is_indexed_whole(tmp_path, standin):
     notes.parent.mkdir()
     notes.write_text("\n".join(lines), encoding="utf-8")
     summary = build_index(tmp_path / "ix", [notes.parent], standin)
-    assert (summary.added, summary.skipped) == ({"talks": 0, "notes": 7}, ())
+    assert (summary.added, summary.skipped) == ({"talks": 0, "notes": 7, "transcripts": 0}, ())
     lengths = sql(tmp_path / "ix", "select max(length(title)) as n from notes")
     assert lengths == [{"n": 2_000_000}]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 
@@ -11,7 +12,7 @@ from nbclient import NotebookClient
 from .conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-COUNTS = "{'files': 2, 'notes': 7, 'passages': 21, 'skipped': 0, 'talks': 9}"  # the demo data, indexed
+COUNTS = {"files": 2, "notes": 7, "passages": 21, "skipped": 0, "talks": 9, "transcripts": 0}  # the demo data, indexed
 
 
 def run(path) -> nbformat.NotebookNode:
@@ -46,16 +47,26 @@ def test_every_notebook_is_run_here():
     assert [p.name for p in NOTEBOOKS] == ["explore.ipynb", "topics.ipynb"]
 
 
-def test_explore_builds_the_demo_index_and_answers_celery_retries_with_the_celery_note(tmp_path, monkeypatch):
+def test_explore_builds_the_demo_index_and_answers_celery_retries_with_the_celery_note(tmp_path, monkeypatch,
+                                                                                      heard_index):
     monkeypatch.setenv("TALKSEARCH_INDEX", str(tmp_path / "index"))  # none there: the notebook builds it
+    monkeypatch.setenv("TALKSEARCH_HEARD_INDEX", str(heard_index[0]))  # the transcripts' index, as it would build it
     notebook = run(REPO / "notebooks" / "explore.ipynb")
-    assert shown(notebook, "import os") == COUNTS
+    assert ast.literal_eval(shown(notebook, "import os")) == COUNTS
     assert (tmp_path / "index" / "CURRENT").is_file()
     # the notebook's own check of the first hit holds only for ./indexes: here the test makes it
     assert shown(notebook, "assert hits[0].title").startswith(
         "Hit(id='note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper', kind=<Kind.NOTE: 'note'>, "
         "title='2. Talk: Daniel Hepper'")
     assert first_row(shown(notebook, "related = ", "text/html"))[:2] == ["note", "Talk 6: Security python web applications"]
+    said = first_row(shown(notebook, "import tarfile", "text/html"))
+    assert said[:1] == ["Building a Database with Python"] and said[2].startswith("{'start': 8")  # 14 min in
+    [cell] = [c for c in notebook.cells if c.cell_type == "code" and c.source.startswith("best = said[0].moment")]
+    printed = "".join(o.text for o in cell.outputs if o.output_type == "stream").splitlines()
+    assert printed[0].startswith("Building a Database with Python: 13:") or printed[0].startswith(
+        "Building a Database with Python: 14:"), printed
+    assert printed[1].startswith("https://www.youtube.com/watch?v=b9G6U5tt_qk&t=8")
+    assert shown(notebook, "best = said[0].moment").startswith("['")  # the cues of that moment, with their times
     assert first_row(shown(notebook, "kb.sql(\"select event_title", "text/html")) == [
         "EuroPython 2024", "9", "2024-07-10", "2024-07-10"]
 
@@ -66,7 +77,7 @@ def test_topics_pairs_the_zero_trust_talk_with_the_security_note_and_draws_its_t
     shutil.copytree(demo_index, tmp_path / "index")
     monkeypatch.setenv("TALKSEARCH_INDEX", str(tmp_path / "index"))
     notebook = run(REPO / "notebooks" / "topics.ipynb")
-    assert shown(notebook, "import os") == COUNTS
+    assert ast.literal_eval(shown(notebook, "import os")) == COUNTS
     assert first_row(shown(notebook, "events = ", "text/html"))[:2] == [
         "Zero Trust APIs with Python", "Talk 6: Security python web applications"]
     assert images(notebook) == 2  # the map of the talks and the topics over the years

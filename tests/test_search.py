@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import pytest
 
 import talksearch
-from talksearch.errors import AmbiguousTalkError, TalkNotFoundError
+from talksearch.errors import AmbiguousTalkError, FilterWarning, TalkNotFoundError, UsageError
 from talksearch.records import Kind
 from talksearch.search import Filters, Query, as_written, parse_query
 
@@ -306,7 +307,8 @@ def test_refreshing_unchanged_sources_changes_nothing(subset_index, embedder, tm
     with talksearch.open(copy, embedder=embedder) as before:
         expected = [[(h.id, round(h.score, 5)) for h in before.query(q, k=10)] for q in queries]
     summary = build_index(copy, [], embedder)
-    assert summary.embedded == 0 and summary.added == summary.updated == summary.removed == {"talks": 0, "notes": 0}
+    nothing = {"talks": 0, "notes": 0, "transcripts": 0}
+    assert summary.embedded == 0 and summary.added == summary.updated == summary.removed == nothing
     with talksearch.open(copy, embedder=embedder) as after:
         assert [[(h.id, round(h.score, 5)) for h in after.query(q, k=10)] for q in queries] == expected
 
@@ -334,5 +336,89 @@ def test_phrase_filter_equals_a_scan_of_every_document(subset, phrase):
 def test_an_ambiguous_title_lists_the_closest_candidates_first(subset):
     with pytest.raises(AmbiguousTalkError) as found:
         subset.related("Lightning talks thursdy")  # a typo: no title holds it, three days' sessions are close
-    titles = [title.lower() for _, title in found.value.candidates]
+    titles = [candidate.title.lower() for candidate in found.value.candidates]
     assert titles[0].endswith("lightning talks thursday") and any("friday" in t for t in titles[1:])
+
+
+LANGA = ["europython-2023/cpython-core-developer-panel",
+         "europython-2023/games-of-life-generative-art-in-python-lukasz-langa",
+         "europython-2024/europython-2024-cpython-core-development-panel",
+         "europython-2024/live-coding-music-with-pyrepl-in-python-3-13-lukasz-langa"]
+
+
+@pytest.mark.parametrize("speaker", ["Lukasz Langa", "Łukasz Langa", "LUKASZ", "łukasz langa"])
+def test_speaker_filter_folds_letters_unicode_does_not_decompose(subset, speaker):
+    hits = subset.query("python", k=20, filters=Filters(speaker=speaker, kind="talk"), all_recordings=True)
+    assert sorted(h.id for h in hits) == LANGA
+
+
+def test_phrases_and_words_fold_letters_unicode_does_not_decompose(subset):
+    hits = subset.query('"Kacper Lukawski" embeddings', k=5)
+    assert [(h.id, h.speakers) for h in hits] == [
+        ("europython-2024/deconstructing-the-text-embedding-models-kacper-lukawski", ("Kacper Łukawski",))]
+    rokita = "europython-2024/multimedia-processing-with-ffmpeg-and-python-michal-rokita"
+    assert subset.query("multimedia processing with ffmpeg", k=1)[0].id == rokita
+    assert rokita not in [h.id for h in subset.query("multimedia processing with ffmpeg -Rokita", k=20)]
+
+
+@pytest.mark.parametrize(("filters", "message"), [
+    (Filters(event="EuroPython 2022"), "no event matches 'EuroPython 2022'; did you mean EuroPython 2023 "
+                                       "(europython-2023) or EuroPython 2024 (europython-2024)?"),
+    (Filters(event="PyCon US"), "no event matches 'PyCon US'"),  # nothing close: nothing named
+    (Filters(speaker="Lukas Langa"), "no speaker matches 'Lukas Langa'; did you mean Łukasz Langa?"),
+    (Filters(speaker="Peraltaa"), "no speaker matches 'Peraltaa'; did you mean Jose Haro Peralta?"),
+    (Filters(lang="de"), "no talk is in language 'de'; the index has eng"),
+    (Filters(mentions=("django", "pydantc")), "no tool, entity or phrase matches 'pydantc'; did you mean Pydantic?"),
+])
+def test_a_filter_value_that_matches_nothing_names_the_closest_known_values(subset, filters, message):
+    with pytest.warns(FilterWarning) as caught:
+        assert subset.query("python", filters=filters) == []
+    assert [str(w.message) for w in caught] == [message]
+    assert [str(w) for w in subset.unmatched(filters)] == [message]
+
+
+def test_filters_that_each_match_but_not_together_warn_of_nothing(subset):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert subset.query("python", filters=Filters(speaker="Łukasz Langa", event="europython-2023", since=2024)) == []
+    miss = subset.unmatched(Filters(speaker="Lukas Langa", event="europython-2023"))
+    assert [(m.filter, m.value, m.near) for m in miss] == [("speaker", "Lukas Langa", ("Łukasz Langa",))]
+
+
+def test_filters_without_words_list_what_they_let_through_newest_first(subset):
+    listed = subset.query("", filters=Filters(speaker="Lukasz Langa"), k=10)
+    assert [(h.date, h.id) for h in listed] == [
+        ("2024-07-12", "europython-2024/live-coding-music-with-pyrepl-in-python-3-13-lukasz-langa"),
+        ("2024-07-10", "europython-2024/europython-2024-cpython-core-development-panel"),
+        ("2023-07-20", "europython-2023/games-of-life-generative-art-in-python-lukasz-langa"),
+        ("2023-07-19", "europython-2023/cpython-core-developer-panel")]
+    assert [h.id for h in subset.query("", filters=Filters(speaker="Lukasz Langa"), k=2, offset=1)] == [
+        h.id for h in listed[1:3]]
+    assert [h.id for h in subset.query("-panel", filters=Filters(speaker="Lukasz Langa"))] == [
+        listed[0].id, listed[2].id]  # only words to leave out: a listing too
+    with pytest.raises(UsageError, match="^the query is empty: give some words to search for, or filters to list "
+                                         "what they let through$"):
+        subset.query("  ")
+
+
+def test_an_ambiguous_title_names_each_candidates_speakers_event_and_date(subset):
+    with pytest.raises(AmbiguousTalkError) as found:
+        subset.talk("Lightning talks")
+    friday = [c for c in found.value.candidates if c.id == "europython-2024/europython-2024-lightning-talks-friday"]
+    assert [(c.title, c.speakers[:2], c.event, c.date) for c in friday] == [
+        ("EuroPython 2024 — Lightning talks Friday", ("Sunkanya Mandal", "Miro Hrončok"), "EuroPython 2024", "2024-07-12")]
+
+
+@pytest.mark.parametrize("url", ["https://www.youtube.com/watch?v=dK6HGcSb60Y", "https://youtu.be/dK6HGcSb60Y?t=30",
+                                 "youtube.com/watch?v=dK6HGcSb60Y&t=60s", "https://www.youtube.com/embed/dK6HGcSb60Y"])
+def test_show_and_related_take_a_talks_video_url_in_any_form(subset, url):
+    assert subset.resolve(url) == "europython-2024/live-coding-music-with-pyrepl-in-python-3-13-lukasz-langa"
+    assert "europython-2024/live-coding-music-with-pyrepl-in-python-3-13-lukasz-langa" not in [
+        h.id for h in subset.related(url, k=5)]
+
+
+def test_a_url_no_talk_has_is_not_found(subset):
+    with pytest.raises(TalkNotFoundError) as missing:
+        subset.resolve("https://youtu.be/notavideo00")
+    assert str(missing.value) == ("no talk has the URL 'https://youtu.be/notavideo00'; find its id with "
+                                  '`talksearch query "words from its title"`')

@@ -278,6 +278,15 @@ def test_markup_from_the_index_is_text_on_every_page(client):
     assert api[0]["todos"][0]["text"] == 'try <script>alert("pwned")</script> on the staging API'  # JSON holds it as written
 
 
+def test_an_ambiguous_reference_lists_its_candidates(client):
+    page = client.get("/talk/note:004_7fcc6484864bb2bb.txt")  # an id prefix of seven notes
+    assert page.status_code == 404
+    assert f'<li><a href="{doc_url(HEPPER)}">2. Talk: Daniel Hepper</a>' in page.text
+    answer = client.get("/api/talk/note:004_7fcc6484864bb2bb.txt").json()
+    assert answer["candidates"][0] == {"id": HEPPER, "title": "2. Talk: Daniel Hepper", "speakers": [],
+                                       "event": "Python Events: pyconweb", "date": None}
+
+
 def test_unknown_ids_and_paths_are_a_404_page(client):
     for url in ("/talk/europython-2024/no-such-talk", "/note/note:nothing.md#x", "/nowhere"):
         page = client.get(url)

@@ -53,7 +53,7 @@ def test_counts_add_up_to_the_files_given(pyvideo_subset, tmp_path, standin):
     (paths[1] / "celery.md").write_text("# Celery in production\n\nRetries, and a dead letter queue.\n")
     edited = build_index(root, [], standin)
     assert (edited.files, edited.changed, edited.unchanged) == (len(files), 1, 14)
-    assert edited.updated == {"talks": 0, "notes": 1}
+    assert edited.updated == {"talks": 0, "notes": 1, "transcripts": 0}
 
 
 def test_the_cli_summary_says_where_every_file_went(pyvideo_subset, tmp_path, embedder):

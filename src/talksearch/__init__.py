@@ -12,6 +12,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from .errors import (  # noqa: E402 - after the environment is set
     AmbiguousTalkError,
+    FilterWarning,
     IndexDamagedError,
     IndexLockedError,
     IndexMissingError,
@@ -30,6 +31,7 @@ from .search import Filters  # noqa: E402
 __all__ = [
     "AmbiguousTalkError",
     "Detail",
+    "FilterWarning",
     "Filters",
     "Hit",
     "IndexDamagedError",

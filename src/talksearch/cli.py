@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
@@ -16,14 +17,16 @@ from typing import Annotated, Optional
 import typer
 
 from . import render
-from .errors import AmbiguousTalkError, TalksearchError
-from .records import Format, Kind, Mode, Precision, Sort, Within, choice
+from .errors import AmbiguousTalkError, FilterWarning, TalksearchError
+from .records import Format, Kind, Mode, Precision, RowFormat, Sort, Within, choice, years
+from .version import __version__
 
 app = typer.Typer(
     help="Search conference talks and your notes on them, locally, by meaning.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 IndexDir = Annotated[
@@ -48,7 +51,24 @@ def _a_diversity(value: float) -> float:
     return value
 
 
-Talk = Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, or title.", callback=_a_reference)]
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"talksearch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Search conference talks and your notes on them, locally, by meaning."""
+
+
+Since = Annotated[Optional[int], typer.Option(help="Only talks from this year on.")]
+Until = Annotated[Optional[int], typer.Option(help="Only talks up to this year.")]
+Talk = Annotated[str, typer.Argument(help="A talk or note: id, unique id prefix, title, or its video or page URL.",
+                                      callback=_a_reference)]
 
 
 def command(*args, **kwargs):
@@ -59,13 +79,20 @@ def command(*args, **kwargs):
         def run(*a, **kw):
             kw = {name: _storable(value) for name, value in kw.items()}  # argv bytes that are not UTF-8
             try:
-                done = fn(*a, **kw)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", FilterWarning)
+                    done = fn(*a, **kw)
                 render.STDOUT.flush()  # so that a failed write is one of the errors below, not a complaint at exit
+                for warning in caught:  # a filter that matches nothing says why: one line, beside "no matches"
+                    if issubclass(warning.category, FilterWarning):
+                        typer.echo(render.one_line(str(warning.message)), err=True)
+                    else:
+                        warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
                 return done
             except AmbiguousTalkError as exc:
                 typer.echo(f"error: {render.one_line(str(exc))}", err=True)
-                for doc_id, title in exc.candidates:
-                    typer.echo(f"  {doc_id}  {render.clean(title)}", err=True)
+                for candidate in exc.candidates:
+                    typer.echo(render.candidate(candidate), err=True)
                 raise typer.Exit(exc.exit_code) from None
             except TalksearchError as exc:
                 typer.echo(f"error: {render.one_line(str(exc))}", err=True)
@@ -155,13 +182,15 @@ def adapt(
 
 @command()
 def query(
-    text: Annotated[str, typer.Argument(help="What to look for, in your own words.")],
+    words: Annotated[Optional[list[str]], typer.Argument(
+        metavar="TEXT...", help="What to look for, in your own words (quotes not needed). Without words: everything "
+                                "the filters let through, newest first.")] = None,
     k: K = 10,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many results (paging).")] = 0,
     event: Annotated[Optional[str], typer.Option(help="Only this event (slug or title, any case or accents).")] = None,
     speaker: Annotated[Optional[str], typer.Option(help="Only talks by this speaker (any case or accents).")] = None,
-    since: Annotated[Optional[int], typer.Option(help="Only talks from this year on.")] = None,
-    until: Annotated[Optional[int], typer.Option(help="Only talks up to this year.")] = None,
+    since: Since = None,
+    until: Until = None,
     kind: Annotated[Optional[str], typer.Option(
         help="Only talks, notes, or transcripts linked to no talk: talk|note|transcript.")] = None,
     within: Annotated[Optional[str], typer.Option(
@@ -176,7 +205,8 @@ def query(
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
-    """Talks and notes that match TEXT by meaning, with the passage that matched.
+    """Talks and notes that match TEXT by meaning, with the passage that matched; with filters and no TEXT, what the
+    filters let through, newest first (all talks of a speaker: talksearch query --speaker "Lukasz Langa").
 
     In TEXT, "an exact phrase" (quoted) must appear, -word or -"a phrase" must not: talksearch query '"event sourcing" -django'.
 
@@ -187,6 +217,8 @@ def query(
     # one message for a value outside a closed set, the library's (`records.choice`), named as the flag
     kind, mode, sort = choice(Kind, kind, "--kind", optional=True), choice(Mode, mode, "--mode"), choice(Sort, sort, "--sort")
     within = choice(Within, within, "--in", optional=True)
+    years(since, until, ("--since", "--until"))
+    text = " ".join(words or ())
     filters = Filters(event=event, speaker=speaker, since=since, until=until, kind=kind, lang=lang,
                       mentions=tuple(mentions or ()), within=within)
     with _open(index_dir) as kb:
@@ -278,6 +310,7 @@ def topics(
     Ranked by how much more often the slice's talks name them than the rest's do (log-odds ratio with an
     informative prior), not by raw frequency. Without a slice: the collection's most widespread ones.
     """
+    years(since, until, ("--since", "--until"))
     with _open(index_dir) as kb:
         found = kb.topics(event=event, since=since, until=until, n=n)
     if json:
@@ -327,19 +360,24 @@ def sources(index_dir: IndexDir = None, json: Json = False) -> None:
 @command()
 def todos(
     open_only: Annotated[bool, typer.Option("--open", help="Only the open ones.")] = False,
+    talk: Annotated[Optional[str], typer.Option(
+        help="Only the notes of this talk (id, prefix, title or URL; any of its recordings), or this note.")] = None,
+    event: Annotated[Optional[str], typer.Option(help="Only notes of this event (slug or title).")] = None,
+    file: Annotated[Optional[str], typer.Option(
+        help="Only notes in this file (a path, or part of its name).")] = None,
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
-    """Checkbox items from your notes, with their note, talk and file:line."""
+    """Checkbox items from your notes, with their note, talk and path:line (relative to here when under it)."""
     with _open(index_dir) as kb:
-        rows = kb.todos(open_only=open_only)
+        rows = kb.todos(open_only=open_only, talk=talk, event=event, file=file)
     if json:
         render.print_json(rows)
     elif not rows:
         render.echo("no to-dos")
     else:
         render.table(render.console(), "to-dos", ["", "to-do", "note", "talk", "where"],
-                     [("x" if r["done"] else " ", r["text"], r["note"], r["talk"] or "", f"{r['file']}:{r['line']}")
+                     [("x" if r["done"] else " ", r["text"], r["note"], r["talk"] or "", render.place(r["path"], r["line"]))
                       for r in rows])
 
 
@@ -347,13 +385,17 @@ def todos(
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only DuckDB query over the tables in the README.")],
     limit: Annotated[int, typer.Option(min=1, help="Print at most N rows; stderr says when rows were left out.")] = SQL_LIMIT,
+    row_format: Annotated[str, typer.Option(
+        "--format", help="table, or for a pipe csv, tsv or jsonl (one JSON object a line).")] = "table",
     index_dir: IndexDir = None,
     json: Json = False,
 ) -> None:
     """Run read-only SQL over the index's metadata (talks, speakers, events, notes, todos, passages, ...).
 
-    With --json, lists are JSON arrays, dates ISO 8601, blobs \\x and hex digits; tables show lists comma-separated.
+    With --json (or --format jsonl), lists are JSON arrays, dates ISO 8601, blobs \\x and hex digits; tables, CSV and
+    TSV show lists comma-separated.
     """
+    row_format = choice(RowFormat, row_format, "--format")
     with _open(index_dir) as kb:
         columns, rows = kb.sql_rows(query, limit=limit + 1)
     if len(rows) > limit:
@@ -361,8 +403,10 @@ def sql(
         typer.echo(f"sql: showing the first {limit} rows; there are more (--limit N shows N)", err=True)
     if json:
         render.print_json([dict(zip(columns, row, strict=True)) for row in rows])
-    else:
+    elif row_format is RowFormat.TABLE:
         render.table(render.console(), "", columns, rows)
+    else:
+        render.rows(columns, rows, row_format)
 
 
 @command()

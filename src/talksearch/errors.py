@@ -12,9 +12,14 @@
     ├── UsageError             exit 2: an option value that makes no sense
     ├── IndexLockedError       another `index` run holds the index
     └── OutputError            standard output refused a write (a full disk, an I/O error)
+
+    FilterWarning (a UserWarning, not an error): a filter value matches nothing in the collection; the CLI prints it
+    as one line on stderr, beside "no matches" (exit 0).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 
 class TalksearchError(Exception):
@@ -69,9 +74,19 @@ class AmbiguousTalkError(TalksearchError):
 
     exit_code = 2
 
-    def __init__(self, message: str, candidates: list[tuple[str, str]]) -> None:
+    def __init__(self, message: str, candidates: list[Candidate]) -> None:
         super().__init__(message)
-        self.candidates = candidates  # (id, title)
+        self.candidates = candidates  # closest first
+
+
+class Candidate(NamedTuple):
+    """One of the talks or notes an ambiguous reference matches, with what tells it from the others."""
+
+    id: str
+    title: str
+    speakers: tuple[str, ...] = ()
+    event: str | None = None
+    date: str | None = None
 
 
 class UsageError(TalksearchError):
@@ -86,3 +101,20 @@ class IndexLockedError(TalksearchError):
 
 class OutputError(TalksearchError):
     """Standard output refused a write (a full disk, an I/O error); a closed pipe is not an error."""
+
+
+class FilterWarning(UserWarning):
+    """A filter value that matches nothing in the whole collection, and the known values closest to it."""
+
+    def __init__(self, filter: str, value: str, near: tuple[str, ...] = (), *, known: str = "") -> None:
+        names = {"event": "no event", "speaker": "no speaker", "lang": "no talk is in language",
+                 "mentions": "no tool, entity or phrase"}
+        head = f"{names[filter]} {value!r}" if filter == "lang" else f"{names[filter]} matches {value!r}"
+        if near:
+            tail = f"; did you mean {' or '.join([', '.join(near[:-1]), near[-1]] if len(near) > 1 else near)}?"
+        else:
+            tail = f"; {known}" if known else ""
+        super().__init__(head + tail)
+        self.filter = filter  # "event", "speaker", "lang" or "mentions": the Filters field
+        self.value = value
+        self.near = near  # the closest known values, closest first, as shown ("PyCon US 2024 (pycon-us-2024)")

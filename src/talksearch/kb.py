@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import difflib
+import re
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -18,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import store
-from .errors import AmbiguousTalkError, TalkNotFoundError, UsageError
-from .normalize import fold, key
+from .errors import AmbiguousTalkError, Candidate, FilterWarning, TalkNotFoundError, UsageError
+from .normalize import fold, key, url_key
 from .records import Cue, Hit, Kind, Mode, Sort, Todo, Transcript, choice
 from .search import MMR_DIVERSITY, SHIPPED, Filters, Rankers, Searcher
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 _TRANSCRIPT_COLUMNS = ("id, talk_id, title, file, path, source, files, video_id, video_url, language, english, event, "
                        "original, duration, cues, dropped")
 MAX_CANDIDATES = 8  # candidates listed for an ambiguous reference
+_URL = re.compile(r"(?i)(?:https?://|www\.|youtu\.be/|(?:m\.)?youtube\.com/|vimeo\.com/)")  # a reference that is a URL
 SQL_TABLES = ("talks", "talk_sources", "speakers", "events", "sources", "skipped", "notes", "todos", "passages",
               "documents", "mentions", "transcripts", "cues")
 T = TypeVar("T")
@@ -152,17 +155,36 @@ class KnowledgeBase:
         """Talks and notes that match `text` by meaning and by words, best first, one row per talk.
 
         In `text`, `"an exact phrase"` must appear and `-word` must not. `sort="date"` orders the
-        SORT_POOL best matches newest first (undated last).
+        SORT_POOL best matches newest first (undated last). Without words to rank by (`""`, or only `-words`),
+        everything the filters let through, newest first.
+
+        When nothing matches, each filter value that matches nothing in the whole collection is reported as a
+        `FilterWarning` naming the closest known values (`unmatched`).
         """
+        if not isinstance(text, str):
+            raise UsageError(f"text must be a string, not {text!r}")
         mode = choice(Mode, mode, "mode")
         sort = choice(Sort, sort, "sort")
-        if type(k) is not int or type(offset) is not int or k < 1 or offset < 0:
-            raise UsageError(f"-k must be an integer of at least 1 and --offset one of at least 0, not {k!r} and "
-                             f"{offset!r}")
+        _count("k", k, 1)
+        _count("offset", offset, 0)
         if not isinstance(filters, Filters):
             raise UsageError(f"filters must be talksearch.Filters, not {type(filters).__name__}")
-        return self.searcher.query(text, k=k, offset=offset, filters=filters, mode=mode, all_recordings=all_recordings,
-                                   explain=explain, sort=sort)
+        found = self.searcher.query(text, k=k, offset=offset, filters=filters, mode=mode,
+                                    all_recordings=all_recordings, explain=explain, sort=sort)
+        if not found and filters and not offset:
+            for miss in self.unmatched(filters):
+                warnings.warn(miss, stacklevel=3)  # past `_guarded`: the caller's line
+        return found
+
+    @_guarded
+    def unmatched(self, filters: Filters) -> list[FilterWarning]:
+        """The event, speaker, lang and mentions values of `filters` that match nothing in the whole collection,
+        each a `FilterWarning` naming the known values closest to it (`str()` of it is one line to show)."""
+        from .search.misses import misses
+
+        if not isinstance(filters, Filters):
+            raise UsageError(f"filters must be talksearch.Filters, not {type(filters).__name__}")
+        return misses(self.con, filters)
 
     @_guarded
     def related(self, ref: str, *, k: int = 10, other_speakers: bool = False,
@@ -171,10 +193,9 @@ class KnowledgeBase:
 
         `diversity` trades relevance for variety (maximal marginal relevance over whole-text vectors; 0 = off).
         """
-        if type(k) is not int or k < 1:
-            raise UsageError(f"-k must be an integer of at least 1, not {k!r}")
-        if not 0 <= diversity < 1:
-            raise UsageError(f"--diversity must be from 0 up to (not including) 1, not {diversity}")
+        _count("k", k, 1)
+        if isinstance(diversity, bool) or not isinstance(diversity, int | float) or not 0 <= diversity < 1:
+            raise UsageError(f"diversity must be a number from 0 up to (not including) 1, not {diversity!r}")
         pos = self.searcher.position[self.resolve(ref)]
         return self.searcher.related(pos, k=k, other_speakers=other_speakers, diversity=diversity)
 
@@ -262,14 +283,15 @@ class KnowledgeBase:
         """
         from .topics import characteristic
 
-        if type(n) is not int or n < 1:
-            raise UsageError(f"-n must be an integer of at least 1, not {n!r}")
+        _count("n", n, 1)
         total = len(self.searcher.position)
         if ids is not None:  # one id given as a string is that id, not its letters
             ids = sorted(({ids} if isinstance(ids, str) else set(ids)) & self.searcher.position.keys())
         elif (allowed := self.searcher.allowed(Filters(event=event, since=since, until=until))) is not None:
             ids = [self.searcher.ids[p] for p in sorted(allowed)]
         if ids is not None and not ids:  # an empty slice has nothing that sets it apart; not an error
+            for miss in self.unmatched(Filters(event=event)) if event else ():
+                warnings.warn(miss, stacklevel=3)
             return Topics(0, total, characteristic([], 0, total, n=n))
         inside = "doc_id in (select unnest(?::varchar[]))" if ids is not None else "true"
         rows = self.con.execute(
@@ -281,10 +303,21 @@ class KnowledgeBase:
     @_guarded
     def resolve(self, ref: str) -> str:
         """The id of the talk or note `ref` names: an id, a unique id prefix, or a title."""
+        if not isinstance(ref, str):
+            raise UsageError(f"a talk or note is named by a string (an id, a unique id prefix or a title), not {ref!r}")
         ref = ref.strip()
         ids = self.searcher.position
         if ref in ids:
             return ref
+        if _URL.match(ref):  # a talk's video or page, in any of its forms (youtu.be/ID, watch?v=ID&t=60)
+            talks = sorted(self._by_url.get(url_key(ref), ()))
+            if not talks:
+                raise TalkNotFoundError(f"no talk has the URL {ref!r}; find its id with "
+                                        "`talksearch query \"words from its title\"`")
+            if len({self._group_of(i) for i in talks}) == 1:
+                return talks[0]
+            raise AmbiguousTalkError(f"{ref!r} is the URL of {len(talks)} talks; give one of these ids:",
+                                     self._candidates(talks))
         prefixed = [i for i in ids if i.startswith(ref)] if ref else []
         if len(prefixed) == 1:
             return prefixed[0]
@@ -309,9 +342,26 @@ class KnowledgeBase:
         else:  # titles: the closest first ("Introduction to Celeri": Celery before Docker)
             wanted, titles = fold(ref), self._titles()
             order = sorted(prefixed, key=lambda i: (-difflib.SequenceMatcher(None, wanted, titles[i]).ratio(), i))
-        candidates = [(i, self._titles_raw[i]) for i in order[:MAX_CANDIDATES]]
         more = f" (showing {MAX_CANDIDATES} of {len(prefixed)})" if len(prefixed) > MAX_CANDIDATES else ""
-        raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:", candidates)
+        raise AmbiguousTalkError(f"{ref!r} matches {len(prefixed)} talks or notes{more}; give one of these ids:",
+                                 self._candidates(order[:MAX_CANDIDATES]))
+
+    def _candidates(self, ids: Sequence[str]) -> list[Candidate]:
+        """What tells talks and notes titled alike apart: their speakers, event and date."""
+        found = []
+        for doc_id in ids:
+            f = self.searcher.fields(self.searcher.position[doc_id])
+            found.append(Candidate(doc_id, f["title"], tuple(f["speakers"] or ()), f["event_title"], f["date"]))
+        return found
+
+    @cached_property
+    def _by_url(self) -> dict[str, set[str]]:
+        """Talks by the key of each of their URLs (`normalize.url_key`)."""
+        found: dict[str, set[str]] = {}
+        for doc_id, url, urls in self.con.execute("select id, url, urls from talks").fetchall():
+            for each in {url, *(urls or ())} - {None}:
+                found.setdefault(url_key(each), set()).add(doc_id)
+        return found
 
     @_guarded
     def vectors(self, kind: str | None = "talk") -> tuple[list[str], np.ndarray]:
@@ -375,14 +425,35 @@ class KnowledgeBase:
             raise UsageError(f"sql: {reason} (the index is read-only; tables: {', '.join(SQL_TABLES)})") from exc
 
     @_guarded
-    def todos(self, *, open_only: bool = False) -> list[dict]:
-        """Checkbox items of every note, with their note, linked talk and file:line."""
-        where = "where not t.done" if open_only else ""
+    def todos(self, *, open_only: bool = False, talk: str | None = None, event: str | None = None,
+              file: str | Path | None = None) -> list[dict]:
+        """Checkbox items of the notes, with their note, linked talk, file (relative to its source folder), `path`
+        (absolute) and line. `talk`: the notes of that talk (an id, prefix, title or URL; any of its recordings)
+        or that note; `event`: notes whose talk's event or whose own context names it (as `Filters.event`);
+        `file`: notes in that file (its path, absolute or relative to the working directory, or part of its name)."""
+        where, args = ["true"], []
+        if open_only:
+            where.append("not t.done")
+        if talk is not None:
+            doc_id = self.resolve(talk)
+            where.append("(n.id = ? or n.talk_id in (select id from talks where group_id = "
+                         "(select group_id from talks where id = ?)))")
+            args += [doc_id, doc_id]
+        if event is not None:
+            if not isinstance(event, str) or not fold(event):
+                raise UsageError(f"event must be a string with letters or digits, not {event!r}")
+            where.append("(k.event_folded like ? or n.context_folded like ?)")
+            args += [f"%{fold(event)}%"] * 2
+        if file is not None:
+            if not isinstance(file, str | Path) or not str(file).strip():
+                raise UsageError(f"file must be a path or part of a file name, not {file!r}")
+            where.append("(n.path = ? or n.file like ? escape '\\')")
+            args += [str(Path(file).resolve()), "%" + str(file).replace("\\", "\\\\").replace("%", "\\%")
+                     .replace("_", "\\_") + "%"]
         return self._rows(
-            "select t.text, t.done, n.file, t.line, n.id as note_id, n.title as note, n.talk_id, k.title as talk "
-            f"from todos t join notes n on n.id = t.note_id left join talks k on k.id = n.talk_id {where} "
-            "order by n.file, t.line"
-        )
+            "select t.text, t.done, n.file, n.path, t.line, n.id as note_id, n.title as note, n.talk_id, "
+            "k.title as talk from todos t join notes n on n.id = t.note_id left join talks k on k.id = n.talk_id "
+            f"where {' and '.join(where)} order by n.file, t.line", *args)
 
     @_guarded
     def notes_about(self, talk_ids: Sequence[str]) -> dict[str, list[dict]]:
@@ -458,6 +529,12 @@ class KnowledgeBase:
 
     def _titles(self) -> dict[str, str]:
         return {i: fold(t) for i, t in self._titles_raw.items()}
+
+
+def _count(name: str, value: object, least: int) -> None:
+    """UsageError unless `value` is an integer (not a bool) of at least `least`, named as the API names it."""
+    if type(value) is not int or value < least:
+        raise UsageError(f"{name} must be an integer of at least {least}, not {value!r}")
 
 
 def open(root: str | Path | None = None, *, embedder: Embedder | None = None, rankers: Rankers = SHIPPED) -> KnowledgeBase:  # noqa: A001

@@ -6,9 +6,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import PurePosixPath
-from urllib.parse import parse_qs, urlsplit
 
-from .normalize import fold, slugify
+from .normalize import fold, slugify, url_key
 from .records import Format, Note, Talk, TalkRecord
 
 # titles that name a session, not a talk: recordings with these titles are never grouped
@@ -120,30 +119,6 @@ def link_notes(notes: Iterable[Note], talks: list[Talk]) -> dict[str, str]:
         if talk_id:
             links[note.id] = talk_id
     return links
-
-
-_VIDEO_PATH = re.compile(r"/(?:embed|v|shorts|live)/([\w-]+)")
-
-
-def url_key(url: str) -> str:
-    """A URL as links compare it: a YouTube video by its id, whatever the form (`youtu.be/ID`, `watch?v=ID&t=120s`,
-    `embed/ID`); any other page without its scheme, `www.`, fragment or trailing slash.
-
-    >>> url_key("https://youtu.be/TluZ4kJvceM?t=3") == url_key("http://www.youtube.com/watch?v=TluZ4kJvceM&t=120s")
-    True
-    >>> url_key("https://www.pyvideo.org/europython-2024/event-sourcing.html#top")
-    'pyvideo.org/europython-2024/event-sourcing.html'
-    """
-    parts = urlsplit(url.strip())
-    host = parts.netloc.lower().removeprefix("www.").removeprefix("m.")
-    if host == "youtu.be":
-        return "youtube:" + parts.path.strip("/").split("/")[0]
-    if host == "youtube.com" or host.endswith(".youtube.com") or host == "youtube-nocookie.com":
-        video = parse_qs(parts.query).get("v") if parts.path == "/watch" else None
-        found = _VIDEO_PATH.match(parts.path)
-        if video or found:
-            return "youtube:" + (video[0] if video else found.group(1))
-    return host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _link_one(note: Note, by_url, by_title, by_speaker, events: re.Pattern | None) -> str | None:

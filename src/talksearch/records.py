@@ -81,6 +81,15 @@ class Sort(enum.StrEnum):
     DATE = "date"  # the best matches, newest first
 
 
+class RowFormat(enum.StrEnum):
+    """How `sql` writes its rows."""
+
+    TABLE = "table"  # a table, for reading
+    CSV = "csv"  # RFC 4180, a header row first
+    TSV = "tsv"  # tab-separated, a header row first; tab, newline and backslash in a value written \t, \n, \\
+    JSONL = "jsonl"  # one JSON object a line
+
+
 def choice(kind: type[E], value: object, name: str, *, optional: bool = False) -> E | None:
     """`value` as a member of `kind` (a member, or its value as text); UsageError naming `name` otherwise.
 
@@ -122,6 +131,29 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):  # NumPy arrays and scalars
         return jsonable(value.tolist())
     return str(value)
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # what a year filter accepts: four digits, not a two-digit "24"
+
+
+def years(since: object, until: object, names: tuple[str, str] = ("since", "until")) -> None:
+    """UsageError unless `since` and `until` are each None or a year, and `since` is not after `until`; the
+    message names them as `names` do (the API's keywords, or the CLI's flags).
+
+    >>> years(20, None, ("--since", "--until"))
+    Traceback (most recent call last):
+    talksearch.errors.UsageError: --since must be a year such as 2024, not 20
+    >>> years(2025, 2020)
+    Traceback (most recent call last):
+    talksearch.errors.UsageError: since 2025 is after until 2020: no talk could match
+    """
+    from .errors import UsageError
+
+    for name, year in zip(names, (since, until), strict=True):
+        if year is not None and (type(year) is not int or not FIRST_YEAR <= year <= LAST_YEAR):
+            raise UsageError(f"{name} must be a year such as 2024, not {year!r}")
+    if since is not None and until is not None and since > until:
+        raise UsageError(f"{names[0]} {since} is after {names[1]} {until}: no talk could match")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .errors import OutputError
+from .errors import Candidate, OutputError
 from .normalize import matched_words
 from .records import jsonable
 
@@ -152,6 +152,22 @@ def cell(value: Any) -> str:
 def one_line(text: str | None) -> str:
     """`clean`, with newlines made visible too: for messages that must stay on one line (file names, errors)."""
     return clean(text).replace("\n", "\\n")
+
+
+CANDIDATE_SPEAKERS = 3  # speakers named on a candidate's line
+
+
+def candidate(found: Candidate) -> str:
+    """One candidate of an ambiguous reference, on one line: id, title, and what tells it from the others.
+
+    >>> candidate(Candidate("pycon-us-2019/keynote-3", "Keynote", ("Łukasz Langa",), "PyCon US 2019", "2019-05-03"))
+    '  pycon-us-2019/keynote-3  Keynote · Łukasz Langa · PyCon US 2019 · 2019-05-03'
+    """
+    people = ", ".join(found.speakers[:CANDIDATE_SPEAKERS])
+    if len(found.speakers) > CANDIDATE_SPEAKERS:
+        people += f" and {len(found.speakers) - CANDIDATE_SPEAKERS} more"
+    parts = [found.title, people, found.event or "", found.date or ""]
+    return f"  {found.id}  " + one_line(" · ".join(part for part in parts if part))
 
 
 def highlight(text: str, query: str) -> Text:
@@ -314,6 +330,39 @@ def transcript(out: Console, transcript: Transcript, *, at: float = 0.0) -> None
     for cue in transcript.cues:
         if cue.end >= at:
             indented(out, Text(clean(cue.text)), 9, first=Text(f"{clock(cue.start):>8} ", style="green"))
+
+
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def rows(columns: list[str], found: list[tuple], format: str) -> None:
+    """Rows as CSV (a header first; lists comma-separated as a table shows them), TSV (tab, newline and backslash
+    in a value escaped as \\t, \\n, \\\\) or JSON lines (one object a line, lists as arrays): for a pipe."""
+    if format == "jsonl":
+        for row in found:
+            echo(json.dumps(jsonable(dict(zip(columns, row, strict=True))), ensure_ascii=False))
+    elif format == "tsv":
+        for values in (columns, *([cell(v) for v in row] for row in found)):
+            echo("\t".join(clean(v.translate(_TSV_ESCAPES)) for v in values))
+    else:
+        import csv
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([clean(c) for c in columns])
+        writer.writerows([clean(cell(v)) for v in row] for row in found)
+        STDOUT.write(buffer.getvalue())
+
+
+def place(path: str, line: int | None) -> str:
+    """`path:line` as an editor opens it: relative to the working directory when the file is under it, else absolute.
+
+    >>> place(os.path.join(os.getcwd(), "notes", "ep24.md"), 12), place("/elsewhere/ep24.md", 3)
+    ('notes/ep24.md:12', '/elsewhere/ep24.md:3')
+    """
+    relative = os.path.relpath(path)
+    shown = path if relative.startswith("..") else relative
+    return f"{shown}:{line}" if line is not None else shown
 
 
 def table(out: Console, title: str, columns: list[str], rows: list[tuple]) -> None:

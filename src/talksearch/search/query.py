@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..normalize import fold, key, strip_accents
-from ..records import Kind, Within, choice
+from ..records import Kind, Within, choice, years
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,9 +43,13 @@ class Filters:
             object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
         object.__setattr__(self, "kind", choice(Kind, self.kind, "kind", optional=True))
         object.__setattr__(self, "within", choice(Within, self.within, "within", optional=True))
-        for name in ("since", "until"):
-            if (year := getattr(self, name)) is not None and type(year) is not int:
-                raise UsageError(f"{name} must be a year (an integer), not {year!r}")
+        years(self.since, self.until)
+        for name in ("event", "speaker", "lang"):
+            if (value := getattr(self, name)) is not None and not isinstance(value, str):
+                raise UsageError(f"{name} must be a string, not {value!r}")
+        for name in ("phrases", "excluded", "mentions"):
+            if bad := [v for v in getattr(self, name) if not isinstance(v, str)]:
+                raise UsageError(f"{name} must be strings, not {bad[0]!r}")
 
     def __bool__(self) -> bool:
         return any(v not in (None, ()) for v in self.__dict__.values())

@@ -92,9 +92,12 @@ class Searcher(Collection):
         """The page `offset`..`offset + k` of what matches `text`, one row per talk unless `all_recordings`."""
         sort = Sort(sort)
         parsed = parse_query(text)
-        if not parsed.text.strip():
-            raise UsageError("the query is empty: give some words to search for")
         filters = replace(filters, phrases=filters.phrases + parsed.phrases, excluded=filters.excluded + parsed.excluded)
+        if not parsed.text.strip():
+            if not filters:
+                raise UsageError("the query is empty: give some words to search for, or filters to list what they "
+                                 "let through")
+            return self.listing(filters, k=k, offset=offset, all_recordings=all_recordings)
         vector = self.embedder.embed([parsed.text])[0]
         depth = max(LEXICAL_DEPTH, 2 * (offset + k))
         request = self._request(parsed.text, filters, mode=mode, vector=vector, depth=depth)
@@ -115,6 +118,17 @@ class Searcher(Collection):
         else:
             chosen = _hits.collapse(self, ranked.positions, offset + k, all_recordings)[offset:]
         return _hits.hits(self, chosen, ranked, parsed.text, vector, explain=explain, all_recordings=all_recordings)
+
+    def listing(self, filters: Filters, *, k: int, offset: int = 0, all_recordings: bool = False) -> list[Hit]:
+        """The page `offset`..`offset + k` of what `filters` let through, newest first (then by id; notes, which
+        count as undated, last), one row per talk (its newest recording) unless `all_recordings`: a query without
+        words. Each hit's score is 1.0."""
+        allowed = self.allowed(filters) or set()
+        dates = dict(self.con.execute("select id, date from talks").fetchall())
+        ids = self.ids
+        order = sorted(sorted(allowed, key=ids.__getitem__), key=lambda p: dates.get(ids[p]) or "", reverse=True)
+        chosen = _hits.collapse(self, order, offset + k, all_recordings)[offset:]
+        return _hits.hits(self, chosen, Ranked(chosen, [1.0] * len(chosen)), "", None, all_recordings=all_recordings)
 
     def related_ranking(self, pos: int) -> Ranked:
         """Every document ranked by how alike it is to the one at `pos` (itself included)."""

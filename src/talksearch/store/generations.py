@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-INDEX_FORMAT = 8  # bump when the layout or schema changes (8: transcripts, passages' times)
+INDEX_FORMAT = 9  # bump when the layout or schema changes (8: folded columns transliterate ł, ø, ß; 9: transcripts)
 FACETS_FORMAT = 4  # the first format whose `extracted` table can be reused
-TRANSCRIPTS_FORMAT = 8  # the first format with transcripts and passages' times
+KEYS_FORMAT = 8  # the first format whose `extracted` keys fold ł, ø, ß: an older one's are folded again when reused
+TRANSCRIPTS_FORMAT = 9  # the first format with transcripts and passages' times
 ENV_INDEX = "TALKSEARCH_INDEX"
 DEFAULT_INDEX = "indexes"
 CURRENT = "CURRENT"

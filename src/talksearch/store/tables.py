@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..embed import Weights
 from ..errors import TalksearchError
-from ..normalize import fold
+from ..normalize import fold, key
 from ..records import Document, Mention, Note, Passages, ReadResult, Skipped, Talk, Transcript
 from ..version import __version__
 from . import generations
@@ -300,9 +300,10 @@ def read_previous(root: Path, *, sources_only: bool = False) -> Previous:
                 extracted = {h: [] for h, in con.execute("select doc_hash from talks union select doc_hash from notes"
                                                           + (" union select doc_hash from transcripts" if timed else ""))
                              .fetchall()}
-                for doc_hash, *mention in con.execute(
+                refold = generation.manifest.get("format", 0) < generations.KEYS_FORMAT
+                for doc_hash, facet, label, folded, term, count in con.execute(
                         'select doc_hash, facet, label, key, term, "count" from extracted order by all').fetchall():
-                    extracted[doc_hash].append(Mention(*mention))
+                    extracted[doc_hash].append(Mention(facet, label, key(term) if refold else folded, term, count))
         finally:
             con.close()
         index = generations.read_vectors(generation, expected=total)

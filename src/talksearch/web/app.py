@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from .. import kb as knowledge
 from ..errors import (
     AmbiguousTalkError,
+    Candidate,
     IndexDamagedError,
     IndexMissingError,
     IndexReplacedError,
@@ -138,9 +139,9 @@ def endpoint(fn: Callable[[Request], Response]) -> Callable[[Request], Response]
     return run
 
 
-def failure(request: Request, status: int, message: str, candidates: list[tuple[str, str]] = ()) -> Response:
+def failure(request: Request, status: int, message: str, candidates: list[Candidate] = ()) -> Response:
     if request.url.path.startswith("/api/"):
-        body = {"error": message, **({"candidates": [{"id": i, "title": t} for i, t in candidates]} if candidates else {})}
+        body = {"error": message, **({"candidates": [c._asdict() for c in candidates]} if candidates else {})}
         response = api.respond(body)
         response.status_code = status
         return response
