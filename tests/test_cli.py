@@ -372,7 +372,7 @@ def test_sql_cannot_write_attach_install_or_read_files(indexed, statement, reaso
     assert result.exit_code == 2
     assert result.stderr.startswith("error: sql: ") and reason in result.stderr
     assert result.stderr.endswith("(the index is read-only; tables: talks, talk_sources, speakers, events, sources, "
-                                  "skipped, notes, todos, passages, documents, mentions)\n")
+                                  "skipped, notes, todos, passages, documents, mentions, transcripts, cues)\n")
     assert json.loads(invoke("sql", "select count(*) as n from talks", "--json").stdout) == [{"n": 9}]
 
 

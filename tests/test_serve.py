@@ -26,7 +26,7 @@ from talksearch.web import create_app
 from talksearch.web.html import clock, doc_url, environment, link
 
 from .conftest import DATA, build_index, copy_index
-from .test_transcripts import DATABASE_TALK, heard_index, heard_sources  # noqa: F401 - the index with transcripts
+from .test_transcripts import DATABASE_TALK
 
 ZERO_TRUST = "europython-2024/zero-trust-apis-with-python"
 NOTE = "note:zero-trust.md#zero-trust-apis-with-python"
@@ -406,7 +406,7 @@ def test_it_starts_answering_within_two_seconds(web_index):
 
 # -- transcripts (#31) ----------------------------------------------------------------------------------------------
 
-def test_a_hit_shows_the_moment_said_and_a_talks_page_its_transcript(heard_index):  # noqa: F811 - the fixture
+def test_a_hit_shows_the_moment_said_and_a_talks_page_its_transcript(heard_index):
     question = "why connections to postgres are expensive and people put pgbouncer in front"
     with TestClient(create_app(heard_index[0]), base_url="http://127.0.0.1") as client:
         first = client.get("/", params={"q": question}).text.split('<li class="hit', 2)[1]
