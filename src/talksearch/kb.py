@@ -458,11 +458,14 @@ class KnowledgeBase:
     @_guarded
     def notes_about(self, talk_ids: Sequence[str]) -> dict[str, list[dict]]:
         """The notes linked to each of `talk_ids` (id, title, file, line), for results that list a talk's notes."""
+        return {i: [dict(note) for note in self._linked_notes[i]] for i in talk_ids if i in self._linked_notes}
+
+    @cached_property
+    def _linked_notes(self) -> dict[str, list[dict]]:
+        """Every linked note by its talk, read once (a page of results asks for ten talks' notes: ~6 ms by SQL)."""
         found: dict[str, list[dict]] = {}
-        if not talk_ids:
-            return found
         for row in self._rows("select talk_id, id, title, file, line_start as line from notes "
-                              "where talk_id in (select unnest(?::varchar[])) order by id", list(talk_ids)):
+                              "where talk_id is not null order by id"):
             found.setdefault(row.pop("talk_id"), []).append(row)
         return found
 
