@@ -174,7 +174,8 @@ def test_help_does_not_import_heavy_modules():
     code = ("import sys; from talksearch.cli import app; from typer.testing import CliRunner; "
             "r = CliRunner().invoke(app, ['--help']); "
             "print(r.exit_code, r.output.split()[:2], "
-            "sorted(m for m in ('torch', 'sentence_transformers', 'spacy', 'faiss', 'pandas', 'transformers') "
+            "sorted(m for m in ('torch', 'sentence_transformers', 'spacy', 'faiss', 'pandas', 'transformers', "
+            "'starlette', 'jinja2', 'uvicorn', 'selenium') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == "0 ['Usage:', 'root'] []\n"  # the help was shown, and nothing heavy imported for it

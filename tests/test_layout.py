@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "talksearch"
-QUERY_SIDE = ("talksearch.kb", "talksearch.search", "talksearch.store", "talksearch.minilm", "talksearch.lexical")
+QUERY_SIDE = ("talksearch.kb", "talksearch.search", "talksearch.store", "talksearch.minilm", "talksearch.lexical",
+              "talksearch.web")
 PIPELINE = ("talksearch.build", "talksearch.passages", "talksearch.text", "talksearch.facets", "talksearch.link",
             "talksearch.readers", "talksearch.adapt")
 

@@ -253,10 +253,7 @@ def show(
     with _open(index_dir) as kb:
         info = kb.talk(talk)
     if json:
-        render.print_json({**info.hit.to_dict(), "fields": info.fields, "source_values": info.sources,
-                           "notes": info.notes, "todos": [asdict(t) for t in info.todos],
-                           "facets": {f: [{"term": t, "count": c} for t, c in terms] for f, terms in info.facets.items()},
-                           "links": info.links, "transcripts": info.transcripts})
+        render.print_json(info.to_dict())
     else:
         render.detail(render.console(), info)
 
@@ -317,8 +314,7 @@ def topics(
     with _open(index_dir) as kb:
         found = kb.topics(event=event, since=since, until=until, n=n)
     if json:
-        render.print_json({"documents": found.documents, "total": found.total,
-                           "facets": {f: [asdict(c) for c in terms] for f, terms in found.facets.items()}})
+        render.print_json(found.to_dict())
         return
     if not found.documents:
         render.echo("no matches")
@@ -411,6 +407,25 @@ def sql(
         render.table(render.console(), "", columns, rows)
     else:
         render.rows(columns, rows, row_format)
+
+
+@command()
+def serve(
+    index_dir: IndexDir = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free one).")] = 8000,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on; any but 127.0.0.1, localhost or ::1 lets others read the index.")] = "127.0.0.1",
+) -> None:
+    """Serve the index as web pages on this machine: search, talks, notes, to-dos, topics, and JSON under /api/.
+
+    Read-only; Ctrl-C stops it.
+    """
+    try:
+        from .web import run
+    except ModuleNotFoundError as exc:  # the `serve` extra is not installed
+        raise TalksearchError(f"`talksearch serve` needs {exc.name}: install talksearch with its web server, "
+                              "pip install 'talksearch[serve]'") from None
+    run(index_dir, host=host, port=port)
 
 
 def _show_hits(results, text: str, json: bool, *, start: int = 1) -> None:

@@ -94,6 +94,23 @@ def slugify(text: str, *, max_length: int = 80) -> str:
 
 
 fold_word = lru_cache(maxsize=1 << 16)(fold)  # snippets and highlighting fold the same words over and over
+_WORD = re.compile(r"\w+")
+
+
+def query_words(query: str) -> set[str]:
+    """The words of a query that a snippet highlights: folded, two letters or more."""
+    return {fold_word(w) for w in _WORD.findall(query) if len(w) > 1}
+
+
+def matched_words(text: str, query: str) -> list[tuple[int, int]]:
+    """Where in `text` the words of `query` are (start, end), case and accents folded: what the terminal and the web
+    page highlight.
+
+    >>> matched_words("Celery retries, celery tasks", "celery retry")
+    [(0, 6), (16, 22)]
+    """
+    words = query_words(query)
+    return [m.span() for m in _WORD.finditer(text) if fold_word(m.group()) in words] if words else []
 
 
 @lru_cache(maxsize=1 << 18)  # called for every word of every document: words repeat

@@ -4,19 +4,23 @@ Readers produce `TalkRecord` (one talk as one source describes it) and `Note`
 (one note with its `Todo` items). The linker merges talk records into `Talk`.
 The build turns talks and notes into `Document`s, splits them into `Passages`
 and extracts `Mention`s; the store writes them. Search returns `Hit`.
-`asdict()` of any record is its JSON form. Closed sets are enums, checked by
+`asdict()` of any record is its JSON form (`jsonable` makes it, and any value DuckDB
+gives, what JSON holds: the CLI's `--json` and the web API's). Closed sets are enums, checked by
 `choice` with one message.
 """
 
 from __future__ import annotations
 
+import datetime
 import enum
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -105,6 +109,28 @@ def choice(kind: type[E], value: object, name: str, *, optional: bool = False) -
         values = [member.value for member in kind]
         listed = f"{', '.join(values[:-1])} or {values[-1]}"
         raise UsageError(f"{name} must be {listed}, not {value!r}") from None
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as JSON can hold it: lists as arrays, dates and times ISO 8601, blobs as `\\x` and hex digits
+    (PostgreSQL's bytea form), decimals as numbers, NaN and infinities as null; anything else as its text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return jsonable(float(value))
+    if hasattr(value, "tolist"):  # NumPy arrays and scalars
+        return jsonable(value.tolist())
+    return str(value)
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 2999  # what a year filter accepts: four digits, not a two-digit "24"

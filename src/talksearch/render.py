@@ -10,13 +10,11 @@ from __future__ import annotations
 import datetime
 import io
 import json
-import math
 import os
 import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +23,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import Candidate, OutputError
-from .normalize import fold_word
+from .normalize import matched_words
+from .records import jsonable
 
 if TYPE_CHECKING:
     from .adapt import Summary as AdaptSummary
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 
 # C0 and C1 controls but tab and newline; bidi embeddings, overrides and isolates (they reorder what follows them)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_WORD = re.compile(r"\w+")
 UNWRAPPED = 1 << 30  # width of output into a pipe or file: nothing is wrapped or cut
 
 
@@ -151,28 +149,6 @@ def cell(value: Any) -> str:
     return plain if isinstance(plain, str) else str(value)
 
 
-def jsonable(value: Any) -> Any:
-    """`value` as JSON can hold it: lists as arrays, dates and times ISO 8601, blobs as `\\x` and hex digits
-    (PostgreSQL's bytea form), decimals as numbers, NaN and infinities as null; anything else as its text."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bytes | bytearray | memoryview):
-        return "\\x" + bytes(value).hex()
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return jsonable(float(value))
-    if hasattr(value, "tolist"):  # NumPy arrays and scalars
-        return jsonable(value.tolist())
-    return str(value)
-
-
 def one_line(text: str | None) -> str:
     """`clean`, with newlines made visible too: for messages that must stay on one line (file names, errors)."""
     return clean(text).replace("\n", "\\n")
@@ -195,11 +171,9 @@ def candidate(found: Candidate) -> str:
 
 
 def highlight(text: str, query: str) -> Text:
-    words = {fold_word(w) for w in _WORD.findall(query) if len(w) > 1}
     out = Text(clean(text))
-    for match in _WORD.finditer(out.plain):
-        if fold_word(match.group()) in words:
-            out.stylize("bold yellow", match.start(), match.end())
+    for start, end in matched_words(out.plain, query):
+        out.stylize("bold yellow", start, end)
     return out
 
 

@@ -193,13 +193,14 @@ def connect(generation: Generation) -> duckdb.DuckDBPyConnection:
 
     if not generation.path.is_dir():  # two `index` runs since it was opened: the index is fine, this copy is gone
         raise IndexReplacedError(f"{generation.path}: replaced by a later `talksearch index` run; open the index again")
+    # readers never write, attach, install or touch files outside the index; nor can `sql` turn this back on. Given
+    # at connect, not set after: a second reader of the same file in one process shares DuckDB's instance, whose
+    # configuration the first one locked
     try:
-        con = duckdb.connect(str(generation.database), read_only=True)
+        con = duckdb.connect(str(generation.database), read_only=True,
+                             config={"enable_external_access": False, "lock_configuration": True})
     except duckdb.Error as exc:
         raise IndexDamagedError(f"{generation.database}: {exc}; {REINDEX}") from exc
-    # readers never write, attach, install or touch files outside the index; nor can `sql` turn this back on
-    con.execute("set enable_external_access = false")
-    con.execute("set lock_configuration = true")
     return con
 
 
@@ -220,6 +221,15 @@ def read_vectors(generation: Generation, *, expected: int):
             f"{expected} of {generation.manifest.get('dimension')}; {REINDEX}"
         )
     return index
+
+
+def live_name(root: Path) -> str | None:
+    """The name of the live generation as CURRENT says now (None: no index), without checking it: cheap enough to
+    ask before every request of a long-running reader."""
+    try:
+        return (root / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def is_index(folder: str | os.PathLike) -> bool:
