@@ -92,7 +92,8 @@ def test_ambiguous_talk_lists_candidates(indexed):
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
     assert lines[0] == "error: 'note:004' matches 7 talks or notes; give one of these ids:"
-    assert lines[1] == "  note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper  2. Talk: Daniel Hepper"
+    # a note's event as its hit shows it: the first line of its file
+    assert lines[1] == "  note:004_7fcc6484864bb2bb.txt#2-talk-daniel-hepper  2. Talk: Daniel Hepper · Python Events: pyconweb"
     assert len(lines) == 8
 
 

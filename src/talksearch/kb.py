@@ -24,6 +24,7 @@ from .errors import AmbiguousTalkError, Candidate, FilterWarning, TalkNotFoundEr
 from .normalize import fold, key, url_key
 from .records import Cue, Hit, Kind, Mode, Sort, Todo, Transcript, choice
 from .search import MMR_DIVERSITY, SHIPPED, Filters, Rankers, Searcher
+from .search.hits import first_line
 
 if TYPE_CHECKING:
     import duckdb
@@ -351,7 +352,8 @@ class KnowledgeBase:
         found = []
         for doc_id in ids:
             f = self.searcher.fields(self.searcher.position[doc_id])
-            found.append(Candidate(doc_id, f["title"], tuple(f["speakers"] or ()), f["event_title"], f["date"]))
+            event = f["event_title"] or first_line(f.get("context"))  # a note's: as its hit shows it
+            found.append(Candidate(doc_id, f["title"], tuple(f["speakers"] or ()), event, f["date"]))
         return found
 
     @cached_property

@@ -94,8 +94,8 @@ def hits(searcher: Collection, positions: list[int], ranked: Ranked, text: str, 
     return out
 
 
-# share of the cosine beside BM25 when a talk's windows are compared for its moment (dev set: 0.2-0.5 alike, 0.65 one
-# moment fewer: within one talk, the query's rare words say more)
+# share of the cosine beside BM25 when a talk's windows are compared for its moment: within one talk, the query's rare
+# words say more than they do across the collection
 MOMENT_DENSE_WEIGHT = 0.5
 
 
