@@ -61,6 +61,11 @@ class Collection:
         return np.asarray(self._documents[1])
 
     @cached_property
+    def is_transcript(self) -> np.ndarray:
+        """True for each document that is a transcript, by position."""
+        return self.kinds == "transcript"
+
+    @cached_property
     def homes(self) -> np.ndarray:
         """Each document's position as results show it: its own, or (a transcript linked to a talk) its talk's."""
         return self.generation.array(store.HOMES)

@@ -9,13 +9,8 @@ talksearch ranks with. A benchmark swaps one ranker for a variant (`dataclasses.
 - blend: DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * BM25 / best BM25 of the query, minus FOREIGN_PENALTY for
   talks in a language other than English (the encoder is English-only: their vectors are noise to an English
   query) unless --lang asks for a language;
-- transcripts: a talk's transcript ranks it too. Each window of it is scored by the blend (its cosine, and its BM25
-  over the windows divided by the query's best BM25 of windows or talks, whichever is higher), plus TRANSCRIPT_MIX
-  of its talk's own score; less TRANSCRIPT_GAP times how far the abstracts' best cosine is ahead of the windows'
-  best (a query about a topic, which abstracts answer, not about a moment). The talk takes its best window's score
-  where higher than its own (`fold`). Measured on the development set (`benchmarks/transcripts.py`): the known-item
-  moments are found, and topic queries keep their nDCG within 0.01, where a plain best window let talks with a
-  transcript win by having hundreds of passages;
+- transcripts: a talk's transcript ranks it too (`Transcripts`): its best window, scored with the talk's own score
+  and against how well the abstracts answer the query, stands for the talk where higher;
 - related: the seed's whole-text vector (the mean of its passages'; a talk's with its transcript's mean,
   `Collection.heard_vectors`) against every document's, blended RELATED_DENSE_WEIGHT with BM25 of the seed's title
   and text.
@@ -40,10 +35,7 @@ LEXICAL_DEPTH = 1000  # documents kept from a ranking (more when a page needs th
 DENSE_WEIGHT = 0.65  # share of the cosine in the blend; measured on the development set (0.6-0.7 plateau)
 RELATED_DENSE_WEIGHT = 0.7  # the same for related talks: whole-text cosine vs BM25 of the seed's text
 FOREIGN_PENALTY = 0.05  # blend points taken from non-English talks; measured: fewer of them in the top 10, same nDCG
-TRANSCRIPT_DISCOUNT = 0.0  # taken from a transcript window's cosine before it stands for its talk's
-TRANSCRIPT_LEXICAL_SHARE = 0.8  # of a transcript window's BM25, standing for its talk's
-TRANSCRIPT_MIX = 0.3  # share of the talk's own (abstract) score added to its transcript's
-TRANSCRIPT_GAP = 1.5  # taken from what was said, times how far the best abstract's cosine is ahead of the best window's
+
 
 
 @dataclass(frozen=True)
@@ -173,66 +165,78 @@ def bm25(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
     return replace(ranked, bm25=scores if request.keep is None else np.where(request.keep, scores, 0.0))
 
 
-def transcripts(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
-    """The transcripts' windows scored: BM25 over the windows (`Ranked.windows`), each transcript's best window by
-    the blend of its cosine and that BM25 (`Ranked.transcript`), and its best window BM25 times
-    TRANSCRIPT_LEXICAL_SHARE as its BM25 (`Ranked.bm25`). Ordering gives a linked transcript's score to its talk
-    (`fold`)."""
-    import numpy as np
+@dataclass(frozen=True)
+class Transcripts:
+    """Scores the transcripts' windows: BM25 over the windows (`Ranked.windows`); each transcript's BM25, its best
+    window's times `lexical_share` (`Ranked.bm25`: for the lexical and rrf modes); and for the hybrid, each
+    transcript's score as its talk's rival (`Ranked.transcript`): its best window's blend of cosine and BM25 (BM25
+    over the query's best of windows and talks when `joint`, else of windows), plus `mix` of its talk's own blend,
+    less `discount`, less `gap` times how far the abstracts' best cosine is ahead of the windows' best. Ordering gives
+    a linked transcript's score to its talk where higher (`fold`). Constants measured: README, "Transcripts"."""
 
-    first = searcher.first_window
-    if first == len(searcher.passage_owner):  # no transcripts
-        return ranked
-    owner = searcher.passage_owner[first:]
-    keep = None if request.keep is None else request.keep[owner]
-    windows = best = None
-    if request.mode is not Mode.DENSE:
-        windows = searcher.window_bm25.scores(request.text)
-        if keep is not None:
-            windows = np.where(keep, windows, 0.0)
-        bm25 = ranked.bm25.copy()
-        np.maximum.at(bm25, owner, windows * TRANSCRIPT_LEXICAL_SHARE)
-        ranked = replace(ranked, bm25=bm25)
-    if request.mode is Mode.HYBRID and (vectors := searcher.passage_vectors) is not None:
+    discount: float = 0.0
+    mix: float = 0.3
+    gap: float = 1.5
+    lexical_share: float = 0.8
+    joint: bool = True
+
+    def __call__(self, searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
+        import numpy as np
+
+        first = searcher.first_window
+        if first == len(searcher.passage_owner):  # no transcripts
+            return ranked
+        owner = searcher.passage_owner[first:]
+        keep = None if request.keep is None else request.keep[owner]
+        text_bm25, windows = ranked.bm25, None
+        if request.mode is not Mode.DENSE:
+            windows = searcher.window_bm25.scores(request.text)
+            if keep is not None:
+                windows = np.where(keep, windows, 0.0)
+            bm25 = text_bm25.copy()
+            np.maximum.at(bm25, owner, windows * self.lexical_share)
+            ranked = replace(ranked, bm25=bm25)
+        if request.mode is not Mode.HYBRID or (vectors := searcher.passage_vectors) is None:
+            return replace(ranked, windows=windows)
         scores = DENSE_WEIGHT * (vectors[first:] @ request.vector.astype(np.float32))
         # BM25 on one scale with the talks' (what `blend` divides by): a window that holds the query's words more
         # than any abstract does counts fully; the best window of a query the abstracts answer better, less
-        text_best = float(ranked.bm25[: owner[0]].max()) if owner[0] else 0.0
+        texts = int(owner[0])  # the documents before the first transcript: talks and notes
+        text_best = float(text_bm25[:texts].max()) if texts and self.joint else 0.0
         if windows.size and (top_window := max(float(windows.max()), text_best)) > 0:
             scores += (1 - DENSE_WEIGHT) * windows / top_window
         if keep is not None:
             scores = np.where(keep, scores, -np.inf)
         # a query the abstracts answer better than anything said (their best passage closer than the best window)
         # is a question about a topic, not about a moment: what was said counts less, by how much they are ahead
-        said = ranked.cosine[owner].max() if owner.size else -np.inf
-        written = ranked.cosine[: owner[0]].max() if owner[0] else -np.inf
+        said, written = ranked.cosine[owner].max(), ranked.cosine[:texts].max() if texts else -np.inf
         if np.isfinite(said) and np.isfinite(written):
-            scores -= TRANSCRIPT_GAP * max(0.0, float(written - said))
+            scores -= self.gap * max(0.0, float(written - said))
         best = np.full(searcher.size, -np.inf, dtype=np.float32)
         np.maximum.at(best, owner, scores)
-    return replace(ranked, windows=windows, transcript=best)
+        heard = np.flatnonzero(searcher.is_transcript)
+        homes = searcher.homes[heard]
+        own = blend(searcher, ranked.cosine, np.where(searcher.is_transcript, 0.0, text_bm25),
+                    weight=DENSE_WEIGHT, penalty=request.penalty)[homes]
+        own = np.where((homes != heard) & np.isfinite(own), own, 0.0)  # the talk's own blend (none: filtered out)
+        best[heard] += self.mix * own - self.discount - request.penalty * searcher.foreign[heard]
+        return replace(ranked, windows=windows, transcript=best)
 
 
 def fold(searcher: Collection, scores: np.ndarray, transcript: np.ndarray | None = None, *,
-         discount: float | None = None, penalty: float = 0.0) -> tuple[np.ndarray, np.ndarray | None]:
-    """`scores` with each transcript's (`transcript`, else its own in `scores`) less `discount` (and `penalty` if
-    foreign; TRANSCRIPT_DISCOUNT unless told) given to its talk where higher, and -inf in a linked transcript's own
-    place; and True where a talk's score is now its transcript's (None: no transcripts)."""
+         penalty: float = 0.0) -> tuple[np.ndarray, np.ndarray | None]:
+    """`scores` with each transcript's (`transcript`, else its own in `scores`, less `penalty` if foreign) given to its
+    talk where higher, and -inf in a linked transcript's own place; and True where a talk's score is now its
+    transcript's (None: no transcripts)."""
     import numpy as np
 
-    discount = TRANSCRIPT_DISCOUNT if discount is None else discount
-    kinds = searcher.kinds == "transcript"
+    kinds = searcher.is_transcript
     if not kinds.any():
         return scores, None
     linked = searcher.linked
     scores = scores.astype(np.float32, copy=True)
     heard = scores if transcript is None else transcript
-    if transcript is not None and TRANSCRIPT_MIX:  # the moment, with what the talk's abstract says to the query
-        homes = searcher.homes[kinds]
-        written = np.where(homes != np.flatnonzero(kinds), scores[homes], 0.0)
-        heard = heard.copy()
-        heard[kinds] = heard[kinds] + TRANSCRIPT_MIX * np.where(np.isfinite(written), written, 0.0)
-    scores[kinds] = heard[kinds] - discount - penalty * searcher.foreign[kinds]
+    scores[kinds] = heard[kinds] - penalty * searcher.foreign[kinds]
     before = scores.copy()
     np.maximum.at(scores, searcher.homes[linked], scores[linked])
     scores[linked] = -np.inf
@@ -263,7 +267,7 @@ def by_mode(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
     if cosine is not None:
         cosine, heard_dense = fold(searcher, cosine, penalty=request.penalty)
     if scores is not None:
-        lexical, heard_lexical = fold(searcher, np.where(scores > 0, scores, -np.inf), discount=0.0)
+        lexical, heard_lexical = fold(searcher, np.where(scores > 0, scores, -np.inf))
         scores = np.where(np.isfinite(lexical), lexical, 0.0)
     if request.mode is Mode.DENSE:
         return _heard(top(cosine, cosine, None, depth), heard_dense, None)
@@ -277,9 +281,9 @@ def by_mode(searcher: Collection, request: Request, ranked: Ranked) -> Ranked:
     if ranked.transcript is None:  # no transcripts, or vectors read from an approximate index: each ranker's
         blended = blend(searcher, cosine, scores, weight=DENSE_WEIGHT, penalty=request.penalty)
         return _heard(top(blended, cosine, scores, depth), heard_dense, heard_lexical)
-    text = np.where(searcher.kinds == "transcript", 0.0, ranked.bm25)  # their BM25 is a share of their windows'
+    text = np.where(searcher.is_transcript, 0.0, ranked.bm25)  # their BM25 is a share of their windows'
     blended = blend(searcher, ranked.cosine, text, weight=DENSE_WEIGHT, penalty=request.penalty)
-    blended, heard = fold(searcher, blended, ranked.transcript, penalty=request.penalty)
+    blended, heard = fold(searcher, blended, ranked.transcript)  # its foreign penalty taken already
     return _heard(top(blended, cosine, scores, depth), heard, heard)
 
 
@@ -306,7 +310,7 @@ def related_blend(searcher: Collection, request: Request, ranked: Ranked) -> Ran
 class Rankers:
     """How a query and related talks are ranked."""
 
-    query: Pipeline = Pipeline((best_passage, bm25, transcripts), by_mode)
+    query: Pipeline = Pipeline((best_passage, bm25, Transcripts()), by_mode)
     related: Pipeline = Pipeline((whole_text, bm25), related_blend)
 
 

@@ -67,7 +67,7 @@ class Searcher(Collection):
         else:
             keep = np.zeros(self.size, dtype=bool)
             keep[list(allowed)] = True
-            transcript = self.kinds == "transcript"
+            transcript = self.is_transcript
             keep[transcript] = not filters.narrows and filters.kind in (None, Kind.TRANSCRIPT)
         keep[self.linked] = keep[self.homes[self.linked]] if filters.kind is not Kind.TRANSCRIPT else False
         if within is not None:
