@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from typer.testing import CliRunner
 
-from talksearch import facets, kb, topics
+from talksearch import FilterWarning, facets, kb, topics
 from talksearch.cli import app
 from talksearch.search import Filters
 
@@ -81,7 +82,8 @@ def test_characteristic_prefers_over_represented_to_frequent():
 
 
 def test_topics_of_an_empty_slice_is_empty_not_an_error(subset):
-    topics = subset.topics(event="nowhere-con")
+    with pytest.warns(FilterWarning, match="^no event matches 'nowhere-con'"):
+        topics = subset.topics(event="nowhere-con")
     assert (topics.documents, topics.total) == (0, len(subset.searcher.position))
     assert all(terms == [] for terms in topics.facets.values()) and len(topics.to_frame()) == 0
 
