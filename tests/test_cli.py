@@ -54,7 +54,7 @@ def test_query_json_schema(indexed):
     hits = json.loads(result.stdout)
     assert len(hits) == 3
     note = hits[0]
-    assert set(note) == HIT_KEYS | {"file", "line", "todos"}
+    assert set(note) == HIT_KEYS | {"file", "line", "todos", "talk"} and note["talk"] is None  # linked to no talk
     assert (note["kind"], note["file"], note["line"]) == ("note", "004_7fcc6484864bb2bb.txt", 31)
     talk = next(h for h in hits if h["kind"] == "talk")
     assert set(talk) == HIT_KEYS | {"moment"} and talk["moment"] is None  # a talk without a transcript

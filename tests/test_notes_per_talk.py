@@ -178,7 +178,8 @@ def test_a_note_titled_like_its_talk_leaves_the_title_naming_the_talk(notes_inde
     assert "note:deadcode.md#" in shown.stdout.split("\nnotes\n", 1)[1]
     related = invoke("related", title, "-k", "3", "--json", "--index-dir", notes_index)
     assert related.exit_code == 0, related.output
-    assert "europython-2024/deadcode-a-tool-to-find-and-fix-unused-dead-python-code" not in related.stdout
+    found = json.loads(related.stdout)
+    assert "europython-2024/deadcode-a-tool-to-find-and-fix-unused-dead-python-code" not in [h["id"] for h in found]
 
 
 def test_show_on_the_note_prints_its_sections(notes_index):
@@ -210,3 +211,19 @@ def test_a_note_without_sections_has_no_section(notes_index):
                     "--index-dir", notes_index)
     [hit] = json.loads(result.stdout)
     assert hit["title"].startswith("How to sell a big refactor") and "section" not in hit
+
+
+def test_a_notes_hit_names_its_talk_and_its_shown_date_passes_the_year_filters(notes_index):
+    # issue #32 item 4: the note is shown with its talk's date, so --since and --until go by that date
+    def notes(*options: str) -> list[dict]:
+        result = invoke("query", "event sourcing in production", "--kind", "note", "--json", "--index-dir", notes_index,
+                        *options)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    hit = next(h for h in notes() if h["id"] == "note:event-sourcing.md#event-sourcing-in-production")
+    assert (hit["talk"], hit["date"]) == ("europython-2024/event-sourcing-in-production", "2024-07-10")
+    assert hit["id"] in [h["id"] for h in notes("--since", "2024")]
+    assert hit["id"] not in [h["id"] for h in notes("--until", "2023")]
+    unlinked = next(h for h in notes() if h["talk"] is None)  # a note of no talk says so
+    assert unlinked["kind"] == "note"

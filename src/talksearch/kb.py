@@ -479,7 +479,8 @@ class KnowledgeBase:
         import pandas as pd
 
         columns = [f.name for f in fields(Hit) if f.name != "explain" or any(h.explain is not None for h in hits)]
-        rows = [{"file": None, "line": None, "todos": (), "section": None, "moment": None, **hit.to_dict()} for hit in hits]
+        rows = [{"file": None, "line": None, "todos": (), "section": None, "moment": None, "talk": None, **hit.to_dict()}
+                for hit in hits]
         return pd.DataFrame(rows, columns=columns).astype({"line": "Int64", "score": "float64"})
 
     @_guarded

@@ -304,6 +304,7 @@ class Hit:
     line: int | None = None  # notes only
     todos: tuple[Todo, ...] = ()  # notes only
     section: str | None = None  # notes only: the heading of the section the snippet is from
+    talk: str | None = None  # notes only: the id of the talk the note is about (None: linked to none)
     moment: Moment | None = None  # talks with a transcript (and transcripts): the moment that matches best
     explain: dict | None = field(default=None, compare=False)
 
@@ -311,12 +312,12 @@ class Hit:
         data = asdict(self)
         data["kind"] = self.kind.value
         if self.kind is Kind.TALK:
-            for key in ("file", "line", "todos"):
+            for key in ("file", "line", "todos", "talk"):
                 data.pop(key)
         elif self.kind is Kind.NOTE:
             data.pop("moment")  # a talk's or a transcript's: null for a talk without a transcript
         else:
-            for key in ("line", "todos"):
+            for key in ("line", "todos", "talk"):
                 data.pop(key)
         if self.section is None:
             data.pop("section")

@@ -90,7 +90,8 @@ def hits(searcher: Collection, positions: list[int], ranked: Ranked, text: str, 
             out.append(Hit(f["id"], Kind.NOTE, f["title"], tuple(f["speakers"] or ()),
                            f["event_title"] or first_line(f["context"]),
                            f["date"], (f["urls"] or [None])[0], found, snippet(passage, text), (f["path"],),
-                           file=f["file"], line=f["line_start"], todos=todos, section=section, explain=explanation))
+                           file=f["file"], line=f["line_start"], todos=todos, section=section, talk=f.get("talk"),
+                           explain=explanation))
     return out
 
 

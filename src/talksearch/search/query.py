@@ -170,7 +170,8 @@ def filter_plan(filters: Filters, containing: Callable[[str], np.ndarray | None]
         talks.add(spoken, f"%{fold(filters.speaker)}%")
         # the talk's speakers, or the front matter's
         notes.add(f"({spoken} or n.speakers_folded like ?)", *[f"%{fold(filters.speaker)}%"] * 2)
-    note_year = "try_cast(substr(n.date, 1, 4) as integer)"  # a front matter's date; undated notes are left out
+    # the date a note shows: its talk's, else its front matter's (`store.fields`); undated notes are left out
+    note_year = "try_cast(substr(coalesce(t.date, n.date), 1, 4) as integer)"
     for year, compare in ((filters.since, ">="), (filters.until, "<=")):
         if year is not None:
             talks.add(f"t.year {compare} ?", year)

@@ -36,7 +36,7 @@ _HIT_FIELDS = """
 """
 _NOTE_FIELDS = """
     select d.pos, n.id, 'note' as kind, n.title, n.file, n.path, n.line_start, n.context, n.urls, n.sections, t.speakers,
-        t.event_title, t.date, n.id as "group",
+        t.event_title, coalesce(t.date, n.date) as date, n.talk_id as talk, n.id as "group",
         (select list({'text': o.text, 'done': o.done, 'line': o.line} order by o.line) from todos o
          where o.note_id = n.id) as todos
     from notes n join documents d on d.id = n.id left join talks t on t.id = n.talk_id
