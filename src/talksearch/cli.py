@@ -10,7 +10,7 @@ import functools
 import os
 import sys
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -288,7 +288,8 @@ def transcript(
     with _open(index_dir) as kb:
         found = kb.transcript(talk)
     if json:
-        render.print_json({**asdict(found), "cues": [cue._asdict() for cue in found.cues if cue.end >= start]})
+        render.print_json({**asdict(replace(found, cues=())),  # the cues from --at on, each an object
+                           "cues": [cue._asdict() for cue in found.cues if cue.end >= start]})
     else:
         render.transcript(render.console(), found, at=start)
 

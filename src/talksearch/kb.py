@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .embed import Embedder
     from .topics import Characteristic
 
+_RECORDINGS = "(select id from talks where group_id = (select group_id from talks where id = ?))"  # a talk's, by id
 _TRANSCRIPT_COLUMNS = ("id, talk_id, title, file, path, source, files, video_id, video_url, language, english, event, "
                        "original, duration, cues, dropped")
 MAX_CANDIDATES = 8  # candidates listed for an ambiguous reference
@@ -216,14 +217,13 @@ class KnowledgeBase:
             fields = self._row("select * exclude (doc_hash, record_hash, event_folded) from talks where id = ?", doc_id)
             sources = self._rows("select * exclude (talk_id) from talk_sources where talk_id = ? order by format, source", doc_id)
             # notes linked to any recording of the talk
-            recordings = "(select id from talks where group_id = (select group_id from talks where id = ?))"
-            notes = self._rows(f"select id, title, file, line_start from notes where talk_id in {recordings} order by id",
+            notes = self._rows(f"select id, title, file, line_start from notes where talk_id in {_RECORDINGS} order by id",
                                doc_id)
             todos = tuple(Todo(r["text"], r["done"], r["line"]) for r in self._rows(
-                f"select t.* from todos t join notes n on n.id = t.note_id where n.talk_id in {recordings} "
+                f"select t.* from todos t join notes n on n.id = t.note_id where n.talk_id in {_RECORDINGS} "
                 "order by t.line", doc_id))
             transcripts = tuple(self._rows(f"select {_TRANSCRIPT_COLUMNS} from transcripts where talk_id in "
-                                           f"{recordings} order by talk_id <> ?, id", doc_id, doc_id))
+                                           f"{_RECORDINGS} order by talk_id <> ?, id", doc_id, doc_id))
         else:
             fields = self._row("select * exclude (doc_hash, record_hash, context_folded, speakers_folded) from notes "
                                "where id = ?", doc_id)
@@ -246,11 +246,10 @@ class KnowledgeBase:
         import json
 
         doc_id = self.resolve(ref)
-        recordings = "(select id from talks where group_id = (select group_id from talks where id = ?))"
         row = self.con.execute(
             "select x.id, coalesce(t.title, x.title), x.file, x.path, x.video_id, x.language, x.english, x.event, "
             "x.original, x.dropped from transcripts x left join talks t on t.id = x.talk_id "
-            f"where x.id = ? or x.talk_id = ? or x.talk_id in {recordings} order by x.id <> ?, x.talk_id <> ?, x.id limit 1",
+            f"where x.id = ? or x.talk_id = ? or x.talk_id in {_RECORDINGS} order by x.id <> ?, x.talk_id <> ?, x.id limit 1",
             [doc_id, doc_id, doc_id, doc_id, doc_id]).fetchone()
         if row is None:
             raise TalkNotFoundError(f"{doc_id} has no transcript; `talksearch index` reads .srt and .vtt files")

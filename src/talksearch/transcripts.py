@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from .link import url_key
-from .normalize import fold, slugify
+from .normalize import fold, slugify, url_key
 from .records import Document, Kind, Talk, Transcript
 
 VIDEO_HOSTS = ("youtube:", "vimeo.com/", "player.vimeo.com/")  # url_key prefixes of a page that plays the video

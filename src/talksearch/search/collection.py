@@ -144,7 +144,7 @@ class Collection:
         """The row of the first transcript passage (window): they are the last rows, after every talk's and note's."""
         import numpy as np
 
-        texts = int(np.count_nonzero(self.kinds != "transcript"))
+        texts = len(self.is_transcript) - int(np.count_nonzero(self.is_transcript))
         return int(np.searchsorted(self.passage_owner, texts))
 
     @cached_property

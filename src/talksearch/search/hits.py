@@ -108,12 +108,13 @@ def _moment(searcher: Collection, pos: int, ranked: Ranked, text: str, vector: n
     transcripts = searcher.transcripts_of(pos)
     if not transcripts:
         return None
-    rows = np.flatnonzero(np.isin(searcher.passage_owner, transcripts))
+    first = searcher.first_window  # a transcript's passages are among the last rows
+    rows = first + np.flatnonzero(np.isin(searcher.passage_owner[first:], transcripts))
     if not rows.size:
         return None
     scores = MOMENT_DENSE_WEIGHT * searcher.passage_cosines(rows, vector)
     if ranked.windows is not None and ranked.windows.size and (best := float(ranked.windows.max())) > 0:
-        scores = scores + (1 - MOMENT_DENSE_WEIGHT) * ranked.windows[rows - searcher.first_window] / best
+        scores = scores + (1 - MOMENT_DENSE_WEIGHT) * ranked.windows[rows - first] / best
     row = int(rows[int(np.argmax(scores))])
     start, end = (float(x) for x in searcher.passage_spans[row])
     url = searcher.fields(int(searcher.passage_owner[row]))["url"]
