@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -79,12 +80,20 @@ class _Content:
     transcript_links: dict[str, str] = field(default_factory=dict)  # transcript id -> talk id
     transcript_files: dict[str, list[str]] = field(default_factory=dict)  # transcript id -> the files it stands for
 
+    @cached_property
+    def _talks(self) -> dict[str, Talk]:
+        return {t.id: t for t in self.talks}
+
     def documents(self) -> list[Document]:
         """Talks, then notes, then transcripts: the order of `documents.pos`."""
-        by_id = {t.id: t for t in self.talks}
+        talk = self._talks.get
         return ([talk_document(t) for t in self.talks]
-                + [note_document(n, by_id.get(self.links.get(n.id))) for n in self.notes]
-                + [transcript_document(t, by_id.get(self.transcript_links.get(t.id))) for t in self.transcripts])
+                + [note_document(n, talk(self.links.get(n.id))) for n in self.notes]
+                + [transcript_document(t, talk(self.transcript_links.get(t.id))) for t in self.transcripts])
+
+    def video_urls(self) -> dict[str, str | None]:
+        """Where each indexed transcript's video plays (`transcripts.video_url`), by transcript id."""
+        return {t.id: video_url(t, self._talks.get(self.transcript_links.get(t.id))) for t in self.transcripts}
 
     @property
     def texts(self) -> int:
@@ -251,10 +260,8 @@ def _write(root: Path, old: store.Previous, content: _Content, *, embedder_facto
         store.write_metadata(writer, talks=content.talks, notes=content.notes, links=content.links,
                              documents=documents, results=content.results, sources=content.sources,
                              hashes=content.hashes)
-        talk = {t.id: t for t in content.talks}.get
-        urls = {t.id: video_url(t, talk(content.transcript_links.get(t.id))) for t in content.transcripts}
         store.write_transcripts(writer, content.transcripts, links=content.transcript_links,
-                                files=content.transcript_files, urls=urls, documents=documents,
+                                files=content.transcript_files, urls=content.video_urls(), documents=documents,
                                 sources=content.sources, hashes=content.hashes)
         store.write_documents(writer, documents, homes=_homes(documents, content.transcript_links))
         # last: what it imports (bm25s, scipy) and allocates stays held, and it needs only the documents
